@@ -1,0 +1,64 @@
+# Two commands matter: `make run` and `make test`. Everything else is a convenience.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export TRUYXUAT_DATABASE_URL ?= sqlite:///var/truyxuat.db
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres bench lint format install install-test browser clean i18n
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test browser
+
+# Debian's Chromium and poppler; never `playwright install` (it downloads a browser and fails here).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else echo "install as root: apt-get install -y chromium poppler-utils"; fi; \
+	fi
+
+run: install
+	mkdir -p var
+	$(BIN)/truyxuat db upgrade
+	$(BIN)/truyxuat demo load --if-empty
+	$(BIN)/truyxuat serve --host 127.0.0.1 --port 8000
+
+# The suite runs twice: on the embedded SQLite and on PostgreSQL. With
+# TRUYXUAT_TEST_POSTGRES=required a missing PostgreSQL fails instead of skipping.
+test: install-test
+	$(BIN)/ruff check truyxuat tests bench migrations
+	$(BIN)/mypy truyxuat
+	TRUYXUAT_TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:cacheprovider
+	TRUYXUAT_TEST_DATABASE=postgresql TRUYXUAT_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q -p no:cacheprovider -m "not browser"
+
+bench: install-test
+	$(BIN)/python -m bench
+
+lint: install-test
+	$(BIN)/ruff check truyxuat tests bench migrations
+	$(BIN)/ruff format --check truyxuat tests bench migrations
+	$(BIN)/mypy truyxuat
+
+format: install-test
+	$(BIN)/ruff format truyxuat tests bench migrations
+	$(BIN)/ruff check --fix truyxuat tests bench migrations
+
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -o truyxuat/web/locale/messages.pot .
+	$(BIN)/pybabel update -i truyxuat/web/locale/messages.pot -d truyxuat/web/locale
+
+clean:
+	rm -rf $(VENV) var/*.db
