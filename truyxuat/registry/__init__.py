@@ -1,0 +1,1 @@
+"""Registry: organizations, facilities, growing areas, packing houses, products, certifications."""
