@@ -1,0 +1,33 @@
+"""The app answers health checks, serves its OpenAPI and speaks problem+json."""
+
+from fastapi.testclient import TestClient
+
+
+def test_healthz_answers_200(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_openapi_lists_registry_paths(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/organizations" in paths
+
+
+def test_unknown_api_path_is_problem_json(client: TestClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
+
+
+def test_api_without_credentials_is_401_problem(client: TestClient) -> None:
+    response = client.get("/api/v1/organizations")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_home_page_renders_in_vietnamese_by_default(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="vi">' in response.text

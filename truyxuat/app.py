@@ -1,0 +1,60 @@
+"""Builds the FastAPI app: the store, error handling, and each domain's API router and pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from truyxuat import __version__
+from truyxuat.auth.deps import DB
+from truyxuat.config import Settings, get_settings
+from truyxuat.db import make_engine, make_sessionmaker
+from truyxuat.web import problems
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+
+
+def create_app(
+    settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """Creates the web app; tests pass their own session factory (bound to a test database)."""
+    settings = settings or get_settings()
+    if session_factory is None:
+        session_factory = make_sessionmaker(make_engine(settings.database_url))
+    app = FastAPI(
+        title="truyxuat",
+        version=__version__,
+        description=(
+            "Open traceability platform for Viet Nam: registry, GS1 EPCIS 2.0 events, "
+            "QR stamps, GS1 Digital Link resolver and a verifiable log."
+        ),
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = session_factory
+    problems.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz(db: DB) -> JSONResponse:
+        """Answers 200 when the app and its database respond."""
+        db.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    from truyxuat.auth.api import router as auth_router
+    from truyxuat.auth.pages import router as auth_pages
+    from truyxuat.registry.api import router as registry_router
+    from truyxuat.registry.pages import router as registry_pages
+
+    app.include_router(auth_router, prefix="/api/v1")
+    app.include_router(registry_router, prefix="/api/v1")
+    app.include_router(auth_pages)
+    app.include_router(registry_pages)
+    return app

@@ -1,0 +1,1 @@
+"""Accounts, tenants, roles, web sessions, API keys and the audit log."""

@@ -1,0 +1,86 @@
+"""The `truyxuat` command line: database, server, accounts, demo data and imports."""
+
+from __future__ import annotations
+
+import typer
+
+from truyxuat.auth.cli import apikey_app, user_app
+from truyxuat.config import get_settings
+from truyxuat.db import make_engine, make_sessionmaker
+
+app = typer.Typer(help="truyxuat — open product traceability for Viet Nam.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data: the four example supply chains.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Migrates the database to the newest schema (or to REVISION)."""
+    from truyxuat.db import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision}: {_redact(settings.database_url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Prints the database's current schema revision."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as conn:
+        typer.echo(MigrationContext.configure(conn).get_current_revision() or "empty")
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if demo data exists."),
+) -> None:
+    """Loads the demo organizations, places, products, certificates and users."""
+    from truyxuat.db import session_scope
+    from truyxuat.demo import load
+
+    factory = make_sessionmaker(make_engine(get_settings().database_url))
+    with session_scope(factory) as session:
+        summary = load(session, if_empty=if_empty)
+    typer.echo(summary)
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL for more than one)."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serves the web app and the API."""
+    import uvicorn
+
+    typer.echo(f"truyxuat serving on http://{host}:{port}")
+    uvicorn.run(
+        "truyxuat.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+def main() -> None:
+    """Entry point for `python -m truyxuat`."""
+    app()

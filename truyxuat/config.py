@@ -1,0 +1,46 @@
+"""Settings read from the environment (prefix TRUYXUAT_), one object for the whole process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting the platform reads; each is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="TRUYXUAT_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///var/truyxuat.db"
+    secret_key: str = ""
+    """Signs session cookies; generated into var/secret_key on first use when not set."""
+    data_dir: Path = Path("var")
+    """Uploaded files (images, certificate documents) live under here."""
+    default_locale: str = "vi"
+    public_base_url: str = "http://127.0.0.1:8000"
+    session_max_age: int = 8 * 3600
+    cookie_secure: bool = False
+    max_upload_bytes: int = 10 * 1024 * 1024
+
+    def resolved_secret_key(self) -> str:
+        """Returns the session-signing key, creating a random one in the data dir if unset."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Returns the process-wide settings (read once from the environment)."""
+    return Settings()

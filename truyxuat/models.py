@@ -1,0 +1,7 @@
+"""Imports every domain's tables so the metadata (and Alembic) sees the whole schema."""
+
+from truyxuat.auth import models as auth_models
+from truyxuat.db import Base
+from truyxuat.registry import models as registry_models
+
+__all__ = ["Base", "auth_models", "registry_models"]

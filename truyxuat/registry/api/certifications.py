@@ -1,0 +1,5 @@
+"""Registry API: certifications (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["registry"])

@@ -1,0 +1,5 @@
+"""Registry API: facilities (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["registry"])

@@ -1,0 +1,5 @@
+"""Registry API: growing_areas (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["registry"])

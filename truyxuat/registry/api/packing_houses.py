@@ -1,0 +1,5 @@
+"""Registry API: packing_houses (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["registry"])

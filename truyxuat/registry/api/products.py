@@ -1,0 +1,5 @@
+"""Registry API: products (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["registry"])

@@ -1,0 +1,1 @@
+"""Pydantic shapes of the registry API, one module per kind of master data."""

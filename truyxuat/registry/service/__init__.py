@@ -1,0 +1,1 @@
+"""Registry business rules, one module per kind of master data."""

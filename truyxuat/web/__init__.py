@@ -1,0 +1,1 @@
+"""Shared web parts: templates, static files, i18n catalogs, problem+json rendering."""

@@ -1,0 +1,166 @@
+"""RFC 9457 problem+json for every API error; a readable HTML page for browser routes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from truyxuat.errors import N_, DomainError, FieldError, ValidationFailed
+from truyxuat.i18n import gettext, negotiate
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+_HTTP_TITLES = {
+    400: N_("Bad request"),
+    401: N_("Authentication required"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    413: N_("Payload too large"),
+    415: N_("Unsupported media type"),
+    422: N_("Validation failed"),
+    429: N_("Too many requests"),
+    500: N_("Internal server error"),
+}
+
+
+def _locale(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
+
+
+def _pointer(loc: list[str | int]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def field_errors_json(errors: list[FieldError], locale: str) -> list[dict[str, Any]]:
+    """Renders field errors with translated messages and JSON pointers."""
+    return [
+        {
+            "loc": e.loc,
+            "pointer": _pointer(e.loc),
+            "field": str(e.loc[-1]) if e.loc else "",
+            "message": gettext(locale, e.message, **e.params),
+        }
+        for e in errors
+    ]
+
+
+def problem(
+    request: Request,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Builds a problem+json response."""
+    body: dict[str, Any] = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "json" in request.headers.get("accept", "")
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    """Maps a domain error to problem+json (API) or an error page (browser)."""
+    assert isinstance(exc, DomainError)
+    locale = _locale(request)
+    title = gettext(locale, exc.title)
+    detail = gettext(locale, exc.message, **exc.params)
+    errors = field_errors_json(exc.errors, locale) if isinstance(exc, ValidationFailed) else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if not _is_api(request):
+        return _html_error(request, exc.status, title, detail, errors)
+    return problem(request, exc.status, exc.type_slug, title, detail, errors, headers)
+
+
+async def on_request_validation(request: Request, exc: Exception) -> Response:
+    """Maps FastAPI's request validation to problem+json naming each field."""
+    assert isinstance(exc, RequestValidationError)
+    locale = _locale(request)
+    errors: list[dict[str, Any]] = []
+    for err in exc.errors():
+        loc = [p for p in err.get("loc", ()) if isinstance(p, str | int)]
+        errors.append(
+            {
+                "loc": loc,
+                "pointer": _pointer(loc),
+                "field": str(loc[-1]) if loc else "",
+                "message": err.get("msg", ""),
+                "code": err.get("type", ""),
+            }
+        )
+    title = gettext(locale, _HTTP_TITLES[422])
+    return problem(request, 422, "validation-error", title, None, errors)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    """Maps framework HTTP errors (404 route, 405 method...) to problem+json."""
+    assert isinstance(exc, StarletteHTTPException)
+    locale = _locale(request)
+    title = gettext(locale, _HTTP_TITLES.get(exc.status_code, N_("Error")))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    if not _is_api(request):
+        return _html_error(request, exc.status_code, title, detail, None)
+    return problem(
+        request,
+        exc.status_code,
+        f"http-{exc.status_code}",
+        title,
+        detail,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    """Logs an unexpected failure and answers 500 without leaking internals."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    title = gettext(_locale(request), _HTTP_TITLES[500])
+    return problem(request, 500, "internal-error", title)
+
+
+def _html_error(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None,
+    errors: list[dict[str, Any]] | None,
+) -> Response:
+    from truyxuat.web.templating import render
+
+    if status == 401:
+        from fastapi.responses import RedirectResponse
+
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail, "errors": errors or []},
+        status_code=status,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Registers the error handlers on an app."""
+    app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
