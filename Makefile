@@ -36,13 +36,12 @@ run: install
 	$(BIN)/truyxuat demo load --if-empty
 	$(BIN)/truyxuat serve --host 127.0.0.1 --port 8000
 
-# The suite runs twice: on the embedded SQLite and on PostgreSQL. With
-# TRUYXUAT_TEST_POSTGRES=required a missing PostgreSQL fails instead of skipping.
+# Every database test runs on the embedded SQLite and on PostgreSQL (one fixture parameter).
+# With TRUYXUAT_TEST_POSTGRES=required a missing PostgreSQL fails instead of skipping.
 test: install-test
 	$(BIN)/ruff check truyxuat tests bench migrations
 	$(BIN)/mypy truyxuat
-	TRUYXUAT_TEST_DATABASE=sqlite $(BIN)/pytest -q -p no:cacheprovider
-	TRUYXUAT_TEST_DATABASE=postgresql TRUYXUAT_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q -p no:cacheprovider -m "not browser"
+	TRUYXUAT_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q -p no:cacheprovider
 
 bench: install-test
 	$(BIN)/python -m bench
