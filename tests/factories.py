@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,7 +12,17 @@ from sqlalchemy.orm import Session
 from truyxuat.auth import service as auth_service
 from truyxuat.auth.models import Role, User
 from truyxuat.gs1 import make_gln, make_gtin13
-from truyxuat.registry.models import Organization, OrgKind, OrgStatus
+from truyxuat.registry.models import (
+    Certification,
+    CertScheme,
+    CertScope,
+    Facility,
+    FacilityKind,
+    Organization,
+    OrgKind,
+    OrgStatus,
+    Product,
+)
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -68,3 +80,62 @@ def gtin_for(org: Organization, item: int) -> str:
     """A valid GTIN-13 under the organization's prefix."""
     assert org.gs1_company_prefix
     return make_gtin13(org.gs1_company_prefix, item)
+
+
+def make_facility(
+    db: Session, org: Organization, *, kind: FacilityKind = FacilityKind.factory, **fields: Any
+) -> Facility:
+    """Creates a facility of `org` in the organization's province."""
+    n = next(_seq)
+    facility = Facility(
+        org_id=org.id,
+        kind=kind,
+        name=fields.pop("name", f"Cơ sở {n}"),
+        province_code=fields.pop("province_code", org.province_code),
+        **fields,
+    )
+    db.add(facility)
+    db.flush()
+    return facility
+
+
+def make_product(db: Session, org: Organization, **fields: Any) -> Product:
+    """Creates a product of `org` with a valid GTIN under its prefix and a Vietnamese name."""
+    n = next(_seq)
+    product = Product(
+        org_id=org.id,
+        gtin=fields.pop("gtin", None) or gtin_for(org, n).zfill(14),
+        names=fields.pop("names", {"vi": f"Sản phẩm {n}", "en": f"Product {n}"}),
+        **fields,
+    )
+    db.add(product)
+    db.flush()
+    return product
+
+
+def make_certification(
+    db: Session,
+    org: Organization,
+    *,
+    scope_type: CertScope = CertScope.organization,
+    scope_id: uuid.UUID | None = None,
+    scheme: CertScheme = CertScheme.vietgap,
+    **fields: Any,
+) -> Certification:
+    """Creates a certificate of `org`, valid from a month ago for a year unless told otherwise."""
+    n = next(_seq)
+    today = date.today()
+    cert = Certification(
+        org_id=org.id,
+        scheme=scheme,
+        issuer=fields.pop("issuer", "Trung tâm Chứng nhận phù hợp"),
+        number=fields.pop("number", f"VG-{n:06d}"),
+        scope_type=scope_type,
+        scope_id=scope_id or org.id,
+        valid_from=fields.pop("valid_from", today - timedelta(days=30)),
+        valid_to=fields.pop("valid_to", today + timedelta(days=335)),
+        **fields,
+    )
+    db.add(cert)
+    db.flush()
+    return cert
