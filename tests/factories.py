@@ -139,3 +139,71 @@ def make_certification(
     db.add(cert)
     db.flush()
     return cert
+
+
+# A lychee orchard in Lục Ngạn (Bắc Ninh province, code 24), about 5.17 ha (geodesic).
+LUC_NGAN_POLYGON: dict[str, Any] = {
+    "type": "Polygon",
+    "coordinates": [
+        [
+            [106.5480, 21.3790],
+            [106.5499, 21.3787],
+            [106.5507, 21.3800],
+            [106.5494, 21.3810],
+            [106.5479, 21.3805],
+            [106.5480, 21.3790],
+        ]
+    ],
+}
+LUC_NGAN_HA = 5.17
+# A shrimp farm plot in Cà Mau (province 96), small enough to be given as a point.
+CA_MAU_POINT: dict[str, Any] = {"type": "Point", "coordinates": [105.1524, 9.1768]}
+
+
+def make_growing_area(
+    db: Session,
+    org: Organization,
+    *,
+    geometry: dict[str, Any] | None = None,
+    area_ha: float | None = None,
+    **fields: Any,
+) -> Any:
+    """Creates a pending growing area (default: the Lục Ngạn orchard in Bắc Ninh)."""
+    from truyxuat.registry.geometry import check_geometry
+    from truyxuat.registry.models import GrowingArea
+
+    geometry = geometry or LUC_NGAN_POLYGON
+    area_ha = area_ha or (LUC_NGAN_HA if geometry is LUC_NGAN_POLYGON else 2.0)
+    checked = check_geometry(geometry, declared_area_ha=area_ha)
+    area = GrowingArea(
+        org_id=org.id,
+        code=fields.pop("code", f"VN-GA-{next(_seq):05d}"),
+        crop=fields.pop("crop", "Vải thiều"),
+        area_ha=area_ha,
+        computed_area_ha=checked.area_ha,
+        geometry=checked.geojson,
+        centroid_lon=checked.centroid[0],
+        centroid_lat=checked.centroid[1],
+        province_code=fields.pop("province_code", "24"),
+        **fields,
+    )
+    db.add(area)
+    db.flush()
+    return area
+
+
+def make_packing_house(db: Session, org: Organization, **fields: Any) -> Any:
+    """Creates a pending packing-house code (default: in Bắc Ninh, packing lychee)."""
+    from truyxuat.registry.models import PackingHouse
+
+    house = PackingHouse(
+        org_id=org.id,
+        code=fields.pop("code", f"VN-PH-{next(_seq):05d}"),
+        name=fields.pop("name", "Cơ sở đóng gói vải thiều"),
+        crops=fields.pop("crops", "Vải thiều"),
+        province_code=fields.pop("province_code", "24"),
+        **fields,
+    )
+    db.add(house)
+    db.flush()
+    return house
