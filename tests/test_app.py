@@ -31,3 +31,9 @@ def test_home_page_renders_in_vietnamese_by_default(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
     assert '<html lang="vi">' in response.text
+
+
+def test_pages_carry_security_headers(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
