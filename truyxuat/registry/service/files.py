@@ -3,6 +3,8 @@
 Bytes live under `settings.data_dir / "files" / sha[:2] / sha`; a `StoredFile` row gives each
 upload an owner, a sniffed content type and a name. Blobs are never deleted inside a request
 (the transaction may still roll back, and several rows may share one blob).
+Also home to two small ownership helpers every registry service uses (`writable_org`,
+`owner_provinces`).
 """
 
 from __future__ import annotations
