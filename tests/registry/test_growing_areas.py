@@ -513,3 +513,12 @@ def test_concurrent_duplicate_code_becomes_a_field_error_not_a_crash(db: Session
     assert exc.value.errors[0].loc == ["code"]
     # The outer transaction is still usable after the savepoint rolled back.
     assert db.get(GrowingArea, existing.id) is not None
+
+
+def test_create_growing_area_reports_a_non_object_geometry_on_the_geometry_field(
+    client: TestClient, db: Session
+) -> None:
+    org = make_org(db)
+    for geometry in ([106.55, 21.38], 42, None):
+        response = client.post(URL, json=area_body(geometry=geometry), headers=api_headers(db, org))
+        assert field_names(response) == ["geometry"]

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from truyxuat.registry.models import CodeStatus, GrowingArea, GrowingAreaOwner
 
 # A GeoJSON Point/Polygon/MultiPolygon, a Feature holding one, or the same as JSON text.
-GeometryIn = dict[str, Any] | str
+# Left untyped here so that `registry.geometry` reports every malformed shape on "geometry".
+GeometryIn = Any
 
 
 def string_list(value: Any) -> Any:
