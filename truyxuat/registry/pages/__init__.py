@@ -8,4 +8,13 @@ from truyxuat.web.templating import add_template_dir
 
 add_template_dir(Path(__file__).resolve().parent.parent / "templates")
 
+from truyxuat.registry.pages import (  # noqa: E402  (templates must be registered first)
+    admin_units,
+    approvals,
+    growing_areas,
+    organizations,
+)
+
 router = APIRouter(include_in_schema=False)
+for module in (admin_units, organizations, growing_areas, approvals):
+    router.include_router(module.router)
