@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -220,3 +221,17 @@ def test_every_readme_login_signs_in_with_the_published_password(db: Session, de
         user = auth_service.authenticate_password(db, email=email, password=DEMO_PASSWORD)
         roles = db.scalars(select(Membership.role).where(Membership.user_id == user.id)).all()
         assert roles == [Role(role)], email
+
+
+def test_demo_authority_signs_in_over_http_and_sees_its_approval_queue(
+    db: Session, demo: str, client: TestClient
+) -> None:
+    response = client.post(
+        "/login",
+        data={"email": "snnmt.bacninh@truyxuat.example", "password": DEMO_PASSWORD},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    page = client.get("/registry/approvals")
+    assert page.status_code == 200
+    assert "VN-BNOR-0104" in page.text and "VN-BNPH-0044" in page.text
