@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 import uuid
@@ -104,6 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
         "expiring": N_("Expiring soon"),
         "expired": N_("Expired"),
         "revoked": N_("Revoked"),
+        "not_yet_valid": N_("Not yet valid"),
     },
 }
 
@@ -253,6 +255,22 @@ def form_values(values: dict[str, Any], *names: str) -> dict[str, Any]:
     return out
 
 
+def as_text(value: Any) -> str | None:
+    """A stored value as a form shows it (None for empty), to tell which fields changed."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return str(value)
+
+
+def changed_only(values: dict[str, Any], obj: Any) -> dict[str, Any]:
+    """The posted fields whose value differs from the stored object's (a patch's content)."""
+    return {k: v for k, v in values.items() if v != as_text(getattr(obj, k, None))}
+
+
 def to_uuid(value: Any) -> uuid.UUID | None:
     """Reads an id from a query or form value (None when blank or malformed)."""
     try:
@@ -380,6 +398,8 @@ NOTICES = {
     "saved": N_("Saved."),
     "decided": N_("Decision recorded."),
     "imported": N_("Import finished."),
+    "deleted": N_("Deleted."),
+    "revoked": N_("The certificate was revoked."),
 }
 
 
