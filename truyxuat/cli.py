@@ -7,6 +7,7 @@ import typer
 from truyxuat.auth.cli import apikey_app, user_app
 from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker
+from truyxuat.registry.cli import registry_app
 
 app = typer.Typer(help="truyxuat — open product traceability for Viet Nam.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -15,6 +16,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
+app.add_typer(registry_app, name="registry")
 
 
 @db_app.command("upgrade")
