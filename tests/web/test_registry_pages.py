@@ -25,9 +25,11 @@ from tests.factories import (
     make_user,
 )
 from tests.web.conftest import Browser
+from truyxuat.auth import service as auth_service
 from truyxuat.auth.models import Role
 from truyxuat.gs1 import make_gln
 from truyxuat.registry.models import (
+    AdminUnit,
     Certification,
     CodeStatus,
     Facility,
@@ -540,3 +542,34 @@ def test_import_page_lists_row_and_column_errors_and_writes_nothing(
     assert "Nothing was imported" in response.text
     assert '<td data-label="Row">3</td>' in response.text
     assert db.scalar(select(Facility).where(Facility.name == "Kho số 1")) is None
+
+
+# --- header fragments -------------------------------------------------------------------------
+
+
+def test_member_of_two_organizations_can_switch_between_them(browser: Browser, db: Session) -> None:
+    first, second = make_org(db, name="HTX Một"), make_org(db, name="HTX Hai")
+    user = make_user(db, first, Role.org_admin)
+    auth_service.add_membership(db, user=user, org=second, role=Role.org_staff)
+    browser.login(user)
+    assert 'hx-get="/registry/org-switcher' in browser.get("/registry/products").text
+    switcher = browser.get("/registry/org-switcher?next=/registry/products")
+    assert "HTX Một" in switcher.text and "HTX Hai" in switcher.text
+    response = browser.post("/switch-org", {"org_id": str(second.id), "next": "/registry/products"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/registry/products"
+
+
+def test_commune_choices_follow_the_province(browser: Browser, db: Session) -> None:
+    db.add_all(
+        [
+            AdminUnit(code="07400", name="Xã Lục Ngạn", level="commune", parent_code="24"),
+            AdminUnit(code="07401", name="Xã Phượng Sơn", level="commune", parent_code="24"),
+        ]
+    )
+    org = make_org(db)
+    browser.login(make_user(db, org, Role.org_admin))
+    options = browser.get("/registry/communes?province_code=24&commune_code=07401").text
+    assert "Xã Lục Ngạn" in options
+    assert '<option value="07401" selected>Xã Phượng Sơn</option>' in options
+    assert "Xã Lục Ngạn" not in browser.get("/registry/communes?province_code=96").text
