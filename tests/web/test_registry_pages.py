@@ -185,7 +185,7 @@ def test_list_pages_render_in_both_languages(
     make_facility(db, org)
     make_growing_area(db, org)
     make_packing_house(db, org)
-    make_product(db, org)
+    make_product(db, org, gtin=gtin_for(org, 1).zfill(14))
     make_certification(db, org)
     user = make_user(db, org, Role.org_admin)
     for lang, heading in (("vi", vi), ("en", en)):
