@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from truyxuat.auth.cli import apikey_app, user_app
+from truyxuat.auth.cli import apikey_app, exit_with_error, user_app
 from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker
+from truyxuat.errors import DomainError
 from truyxuat.registry.cli import registry_app
 
 app = typer.Typer(help="truyxuat — open product traceability for Viet Nam.", no_args_is_help=True)
@@ -48,8 +49,11 @@ def demo_load(
     from truyxuat.demo import load
 
     factory = make_sessionmaker(make_engine(get_settings().database_url))
-    with session_scope(factory) as session:
-        summary = load(session, if_empty=if_empty)
+    try:
+        with session_scope(factory) as session:
+            summary = load(session, if_empty=if_empty)
+    except DomainError as exc:
+        exit_with_error(exc)
     typer.echo(summary)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import typer
 from sqlalchemy import select
 
@@ -17,7 +19,8 @@ apikey_app = typer.Typer(help="API keys for machine clients.", no_args_is_help=T
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 
 
-def _fail(exc: DomainError) -> None:
+def exit_with_error(exc: DomainError) -> NoReturn:
+    """Prints a domain error (translated, with its fields) and exits with status 2."""
     locale = get_settings().default_locale
     typer.secho(gettext(locale, exc.message, **exc.params), fg="red", err=True)
     for err in getattr(exc, "errors", []):
@@ -60,7 +63,7 @@ def apikey_create(
                 {"role": role, "name": name, "via": "cli"},
             )
     except DomainError as exc:
-        _fail(exc)
+        exit_with_error(exc)
     typer.echo(plain)
 
 
@@ -108,5 +111,5 @@ def user_create(
                 {"email": user.email, "role": role, "via": "cli"},
             )
     except DomainError as exc:
-        _fail(exc)
+        exit_with_error(exc)
     typer.echo(f"created {email}")
