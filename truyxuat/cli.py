@@ -7,6 +7,7 @@ import typer
 from truyxuat.auth.cli import apikey_app, exit_with_error, user_app
 from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker
+from truyxuat.epcis.cli import epcis_app
 from truyxuat.errors import DomainError
 from truyxuat.registry.cli import registry_app
 
@@ -18,6 +19,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(registry_app, name="registry")
+app.add_typer(epcis_app, name="epcis")
 
 
 @db_app.command("upgrade")
