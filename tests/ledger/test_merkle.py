@@ -17,7 +17,9 @@ from truyxuat.ledger.merkle import (
     CompactRange,
     ProofError,
     consistency_proof,
+    consistency_ranges,
     inclusion_proof,
+    inclusion_ranges,
     leaf_hash,
     node_hash,
     root_from_inclusion,
@@ -236,3 +238,27 @@ def test_proof_generation_rejects_out_of_range_arguments() -> None:
         consistency_proof(LEAVES[:4], 0, 4)
     with pytest.raises(ValueError):
         consistency_proof(LEAVES[:4], 3, 2)
+
+
+def test_proof_ranges_name_the_subtrees_a_store_must_hash() -> None:
+    """The ranges behind a proof are the sibling subtrees, deepest first."""
+    # Tree of 7: leaf 5's siblings are leaf 4, leaf 6, then the left half [0, 4).
+    assert inclusion_ranges(5, 7) == [(4, 5), (6, 7), (0, 4)]
+    # RFC 9162 section 2.1.5: PROOF(3, D[7]) = [c, d, g, l], i.e. leaf 2, leaf 3, [0, 2), [4, 7).
+    assert consistency_ranges(3, 7) == [(2, 3), (3, 4), (0, 2), (4, 7)]
+    assert consistency_ranges(4, 7) == [(4, 7)]
+    assert consistency_ranges(6, 7) == [(4, 6), (6, 7), (0, 4)]
+    assert consistency_ranges(7, 7) == []
+
+
+def test_proof_errors_name_the_reason() -> None:
+    """A failed verification says what was wrong."""
+    proof = inclusion_proof(LEAVES, 5, 13)
+    with pytest.raises(ProofError, match="expected"):
+        verify_inclusion(LEAVES[5], 5, 13, proof[:-1], ROOTS[13])
+    with pytest.raises(ProofError, match="root"):
+        verify_inclusion(LEAVES[6], 5, 13, proof, ROOTS[13])
+    with pytest.raises(ProofError, match="not in a tree"):
+        verify_inclusion(LEAVES[5], 13, 13, proof, ROOTS[13])
+    with pytest.raises(ProofError, match="first tree"):
+        verify_consistency(6, 11, ROOTS[5], ROOTS[11], consistency_proof(LEAVES, 6, 11))

@@ -1,6 +1,7 @@
 """RFC 9162 Merkle tree hashing, inclusion and consistency proofs, and their verifiers.
 
-Pure and database-free: the ledger's storage feeds leaf hashes in, and anyone holding a
+Pure and database-free: the ledger's storage feeds leaf hashes in (or, for large trees, asks
+`inclusion_ranges` / `consistency_ranges` which subtree hashes to read), and anyone holding a
 checkpoint (tree size and root) can check a proof with nothing but this module.
 """
 
@@ -90,48 +91,62 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list[bytes]:
-    """Returns the audit path PATH(index, D[0:size]) of RFC 9162 section 2.1.3.1."""
-    if not 0 <= index < size <= len(leaf_hashes):
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """Returns the leaf ranges [start, end) whose hashes make PATH(index, D[0:size]), in order."""
+    if not 0 <= index < size:
         raise ValueError(f"leaf index {index} is not in a tree of size {size}")
-    path: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     start, end = 0, size
-    # Walk down from the root; the siblings met on the way are the path from the top.
+    # Walk down from the root; the siblings met on the way are the path read from the top.
     while end - start > 1:
         k = _split(end - start)
         if index - start < k:
-            path.append(root_hash(leaf_hashes[start + k : end]))
+            ranges.append((start + k, end))
             end = start + k
         else:
-            path.append(root_hash(leaf_hashes[start : start + k]))
+            ranges.append((start, start + k))
             start += k
-    path.reverse()
-    return path
+    ranges.reverse()
+    return ranges
 
 
-def consistency_proof(leaf_hashes: Sequence[bytes], first: int, second: int) -> list[bytes]:
-    """Returns PROOF(first, D[0:second]) of RFC 9162 section 2.1.4.1 (empty when equal)."""
-    if not 0 < first <= second <= len(leaf_hashes):
+def consistency_ranges(first: int, second: int) -> list[tuple[int, int]]:
+    """Returns the leaf ranges [start, end) whose hashes make PROOF(first, D[0:second])."""
+    if not 0 < first <= second:
         raise ValueError(f"no consistency proof from size {first} to size {second}")
-    proof: list[bytes] = []
+    ranges: list[tuple[int, int]] = []
     start, end, m = 0, second, first
-    # True while the old tree's subtree is a prefix of the whole old tree, whose root the
-    # verifier already holds (the `b` flag of SUBPROOF).
+    # True while the old tree's part is a prefix of the whole old tree, whose root the
+    # verifier already holds (the `b` flag of SUBPROOF in RFC 9162 section 2.1.4.1).
     known = True
     while m != end - start:
         k = _split(end - start)
         if m <= k:
-            proof.append(root_hash(leaf_hashes[start + k : end]))
+            ranges.append((start + k, end))
             end = start + k
         else:
-            proof.append(root_hash(leaf_hashes[start : start + k]))
+            ranges.append((start, start + k))
             start += k
             m -= k
             known = False
     if not known:
-        proof.append(root_hash(leaf_hashes[start:end]))
-    proof.reverse()
-    return proof
+        ranges.append((start, end))
+    ranges.reverse()
+    return ranges
+
+
+def inclusion_proof(leaf_hashes: Sequence[bytes], index: int, size: int) -> list[bytes]:
+    """Returns the audit path PATH(index, D[0:size]) of RFC 9162 section 2.1.3.1."""
+    if size > len(leaf_hashes):
+        raise ValueError(f"tree size {size} exceeds the {len(leaf_hashes)} leaves given")
+    return [root_hash(leaf_hashes[a:b]) for a, b in inclusion_ranges(index, size)]
+
+
+def consistency_proof(leaf_hashes: Sequence[bytes], first: int, second: int) -> list[bytes]:
+    """Returns PROOF(first, D[0:second]) of RFC 9162 section 2.1.4.1 (empty when equal)."""
+    if second > len(leaf_hashes):
+        raise ValueError(f"tree size {second} exceeds the {len(leaf_hashes)} leaves given")
+    return [root_hash(leaf_hashes[a:b]) for a, b in consistency_ranges(first, second)]
 
 
 def _check_hash(value: bytes, what: str) -> None:
