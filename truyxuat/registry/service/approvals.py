@@ -21,11 +21,15 @@ from sqlalchemy.orm import Session
 
 from truyxuat.auth import service as auth_service
 from truyxuat.auth.models import Role
-from truyxuat.auth.principal import Principal, ensure_decider, ensure_readable, ensure_writable
+from truyxuat.auth.principal import Principal, ensure_decider, ensure_readable
 from truyxuat.db import utcnow
 from truyxuat.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed, invalid
 from truyxuat.registry.models import CodeStatus, GrowingArea, Organization, OrgKind, PackingHouse
-from truyxuat.registry.service.common import ensure_unique
+from truyxuat.registry.service.common import (
+    ensure_unique,
+    org_province,
+    writable_org,
+)
 
 T = TypeVar("T")
 CodeKind = Literal["growing_area", "packing_house"]
@@ -102,29 +106,12 @@ def normalize_markets(markets: list[str]) -> str:
     return normalize_list(markets, field="export_markets", pattern=MARKET, max_chars=200)
 
 
-def contains_pattern(text: str) -> str:
-    """A LIKE pattern (escape character backslash) matching `text` anywhere, literally."""
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def owning_org(session: Session, principal: Principal, org_id: uuid.UUID | None) -> Organization:
     """The producer a new code is registered to, which the caller must be allowed to change."""
-    org_id = org_id or principal.default_org_id()
-    if org_id is None:
-        raise invalid("org_id", N_("Choose the organization"))
-    org = session.get(Organization, org_id)
-    if org is None:
-        raise NotFound()
-    ensure_writable(principal, org.id, (org.province_code,))
+    org = writable_org(session, principal, org_id)
     if org.kind in (OrgKind.authority, OrgKind.platform):
         raise invalid("org_id", N_("Codes are registered to producers, not to authorities"))
     return org
-
-
-def org_province(session: Session, org_id: uuid.UUID) -> str | None:
-    """The province of the organization owning a row (authorities there may read it)."""
-    return session.scalar(select(Organization.province_code).where(Organization.id == org_id))
 
 
 @contextmanager

@@ -38,7 +38,7 @@ from truyxuat.registry.schemas.certifications import (
     CertState,
     vietnam_today,
 )
-from truyxuat.registry.service import files
+from truyxuat.registry.service import common, files
 from truyxuat.registry.service.common import paginate
 
 # The tables a certificate's scope may point into; each row carries its owner's org_id.
@@ -138,7 +138,7 @@ def create_certification(
     session: Session, principal: Principal, data: CertificationIn
 ) -> Certification:
     """Registers a current certificate for an object of an organization the caller may write to."""
-    org = files.writable_org(session, principal, data.org_id)
+    org = common.writable_org(session, principal, data.org_id)
     values = data.model_dump(exclude={"org_id"})
     values["scope_id"] = _check_scope(session, org, data.scope_type, data.scope_id)
     _check_values(session, values, changed=set(values), exclude_id=None)
@@ -156,14 +156,14 @@ def get_certification(session: Session, principal: Principal, cert_id: uuid.UUID
     cert = session.get(Certification, cert_id)
     if cert is None:
         raise NotFound()
-    ensure_readable(principal, cert.org_id, files.owner_provinces(session, cert.org_id))
+    ensure_readable(principal, cert.org_id, common.owner_provinces(session, cert.org_id))
     return cert
 
 
 def _writable(session: Session, principal: Principal, cert_id: uuid.UUID) -> Certification:
     """Returns a certificate the caller may change; revoked ones are frozen."""
     cert = get_certification(session, principal, cert_id)
-    ensure_writable(principal, cert.org_id, files.owner_provinces(session, cert.org_id))
+    ensure_writable(principal, cert.org_id, common.owner_provinces(session, cert.org_id))
     if cert.revoked_at is not None:
         raise Conflict(N_("A revoked certificate cannot be changed"))
     return cert
@@ -269,7 +269,7 @@ def revoke_certification(
 ) -> Certification:
     """Revokes a certificate: its organization's admin, or an authority over its province."""
     cert = get_certification(session, principal, cert_id)
-    provinces = files.owner_provinces(session, cert.org_id)
+    provinces = common.owner_provinces(session, cert.org_id)
     try:
         ensure_writable(principal, cert.org_id, provinces, admin_only=True)
     except Forbidden:
@@ -332,7 +332,7 @@ def attach_document(
 def delete_certification(session: Session, principal: Principal, cert_id: uuid.UUID) -> None:
     """Deletes a certificate entered by mistake (a withdrawn one should be revoked instead)."""
     cert = get_certification(session, principal, cert_id)
-    ensure_writable(principal, cert.org_id, files.owner_provinces(session, cert.org_id))
+    ensure_writable(principal, cert.org_id, common.owner_provinces(session, cert.org_id))
     before = snapshot(cert)
     document = cert.document_file_id
     session.delete(cert)

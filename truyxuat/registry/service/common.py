@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from truyxuat.errors import N_, FieldError, ValidationFailed, invalid
-from truyxuat.registry.models import AdminUnit
+from truyxuat.auth.principal import Principal, ensure_writable
+from truyxuat.errors import N_, FieldError, NotFound, ValidationFailed, invalid
+from truyxuat.registry.models import AdminUnit, Organization
 
 T = TypeVar("T")
 
@@ -59,10 +61,42 @@ def ensure_unique(
         )
 
 
-def paginate(
-    session: Session, query: Select[T], *, offset: int, limit: int
-) -> tuple[list[T], int]:
+def paginate(session: Session, query: Select[T], *, offset: int, limit: int) -> tuple[list[T], int]:
     """Runs a listing query for one page and counts the whole result."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(session.scalars(query.offset(offset).limit(limit)))
     return items, total
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character backslash) matching `text` anywhere, literally."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def org_province(session: Session, org_id: uuid.UUID) -> str | None:
+    """The province of the organization owning a row (authorities there may read it)."""
+    return session.scalar(select(Organization.province_code).where(Organization.id == org_id))
+
+
+def owner_provinces(
+    session: Session, org_id: uuid.UUID, *extra: str | None
+) -> tuple[str | None, ...]:
+    """The owner organization's province plus the row's own, as `ensure_readable` wants them.
+
+    `read_filter` lets an authority see rows of organizations in its province, so single-row
+    checks must pass the owner's province too or lists and gets would disagree.
+    """
+    return (org_province(session, org_id), *extra)
+
+
+def writable_org(session: Session, principal: Principal, org_id: uuid.UUID | None) -> Organization:
+    """The organization a new row is created for (default: the caller's), checked writable."""
+    org_id = org_id or principal.default_org_id()
+    if org_id is None:
+        raise invalid("org_id", N_("Choose the organization this belongs to"))
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound()
+    ensure_writable(principal, org.id, (org.province_code,))
+    return org

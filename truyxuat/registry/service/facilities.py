@@ -22,8 +22,13 @@ from truyxuat.registry.models import (
     PackingHouse,
 )
 from truyxuat.registry.schemas.facilities import FacilityIn, FacilityPatch
-from truyxuat.registry.service.common import check_admin_units, ensure_unique, paginate
-from truyxuat.registry.service.files import owner_provinces, writable_org
+from truyxuat.registry.service.common import (
+    check_admin_units,
+    ensure_unique,
+    owner_provinces,
+    paginate,
+    writable_org,
+)
 
 FIELDS = [
     "kind",

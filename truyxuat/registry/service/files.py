@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from truyxuat.auth import service as auth_service
 from truyxuat.auth.principal import Principal, ensure_readable, ensure_writable
 from truyxuat.config import Settings
-from truyxuat.errors import N_, DomainError, NotFound, invalid
-from truyxuat.registry.models import Certification, Organization, ProductImage, StoredFile
+from truyxuat.errors import N_, DomainError, NotFound
+from truyxuat.registry.models import Certification, ProductImage, StoredFile
+from truyxuat.registry.service.common import owner_provinces
 
 log = logging.getLogger(__name__)
 
@@ -52,30 +53,6 @@ class UnsupportedMediaType(DomainError):
     status = 415
     type_slug = "unsupported-media-type"
     title = N_("Unsupported media type")
-
-
-def owner_provinces(
-    session: Session, org_id: uuid.UUID, *extra: str | None
-) -> tuple[str | None, ...]:
-    """The owner organization's province plus the row's own, as `ensure_readable` wants them.
-
-    `read_filter` lets an authority see rows of organizations in its province, so single-row
-    checks must pass the owner's province too or lists and gets would disagree.
-    """
-    province = session.scalar(select(Organization.province_code).where(Organization.id == org_id))
-    return (province, *extra)
-
-
-def writable_org(session: Session, principal: Principal, org_id: uuid.UUID | None) -> Organization:
-    """The organization a new row is created for (default: the caller's), checked writable."""
-    org_id = org_id or principal.default_org_id()
-    if org_id is None:
-        raise invalid("org_id", N_("Choose the organization this belongs to"))
-    org = session.get(Organization, org_id)
-    if org is None:
-        raise NotFound()
-    ensure_writable(principal, org.id, (org.province_code,))
-    return org
 
 
 def sniff_content_type(data: bytes) -> str | None:

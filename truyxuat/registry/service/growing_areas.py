@@ -33,17 +33,21 @@ from truyxuat.registry.schemas.growing_areas import (
 )
 from truyxuat.registry.service.approvals import (
     Checks,
-    contains_pattern,
     ensure_code_change_allowed,
     ensure_editable,
     guarded_code,
     normalize_code,
     normalize_markets,
-    org_province,
     owning_org,
     reopen,
 )
-from truyxuat.registry.service.common import check_admin_units, ensure_unique, paginate
+from truyxuat.registry.service.common import (
+    check_admin_units,
+    contains_pattern,
+    ensure_unique,
+    org_province,
+    paginate,
+)
 
 # Fields the authority's approval relied on: changing one sends an approved code back.
 MATERIAL_FIELDS = frozenset({"geometry", "area_ha", "crop", "province_code", "commune_code"})

@@ -60,7 +60,7 @@ from truyxuat.registry.service import (
     packing_houses,
     products,
 )
-from truyxuat.registry.service.files import writable_org
+from truyxuat.registry.service.common import writable_org
 
 Progress = Callable[[int, int], None]
 # Turns a row's values into the schema's input, resolving codes to ids (may raise field errors).

@@ -19,18 +19,22 @@ from truyxuat.registry.models import CodeStatus, Facility, PackingHouse
 from truyxuat.registry.schemas.packing_houses import PackingHouseIn, PackingHousePatch
 from truyxuat.registry.service.approvals import (
     Checks,
-    contains_pattern,
     ensure_code_change_allowed,
     ensure_editable,
     guarded_code,
     normalize_code,
     normalize_list,
     normalize_markets,
-    org_province,
     owning_org,
     reopen,
 )
-from truyxuat.registry.service.common import check_admin_units, ensure_unique, paginate
+from truyxuat.registry.service.common import (
+    check_admin_units,
+    contains_pattern,
+    ensure_unique,
+    org_province,
+    paginate,
+)
 
 # Fields the authority's approval relied on: changing one sends an approved code back.
 MATERIAL_FIELDS = frozenset({"facility_id", "crops", "address", "province_code", "commune_code"})

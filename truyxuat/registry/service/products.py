@@ -25,7 +25,7 @@ from truyxuat.registry.models import (
     StoredFile,
 )
 from truyxuat.registry.schemas.products import ProductIn, ProductPatch
-from truyxuat.registry.service import files
+from truyxuat.registry.service import common, files
 from truyxuat.registry.service.common import ensure_unique, paginate
 
 # A BCP 47-ish tag: a 2-8 letter language, optionally with subtags (zh-hant, pt-br).
@@ -132,12 +132,12 @@ def _check_province(session: Session, code: str | None) -> None:
 
 def _provinces(session: Session, product: Product) -> tuple[str | None, ...]:
     """The provinces whose authorities may read this product (its owner's and its origin)."""
-    return files.owner_provinces(session, product.org_id, product.origin_province_code)
+    return common.owner_provinces(session, product.org_id, product.origin_province_code)
 
 
 def create_product(session: Session, principal: Principal, data: ProductIn) -> Product:
     """Registers a product for an organization the caller may write to."""
-    org = files.writable_org(session, principal, data.org_id)
+    org = common.writable_org(session, principal, data.org_id)
     values = data.model_dump(exclude={"org_id"})
     values["names"] = normalize_texts(data.names, field="names", max_length=NAME_MAX, required=True)
     values["descriptions"] = normalize_texts(
