@@ -21,6 +21,7 @@ from truyxuat.epcis.validation import (
     is_time_zone_offset,
     load_schema,
 )
+from truyxuat.epcis.vocabulary import BIZ_STEP, cbv_term_known
 from truyxuat.errors import FieldError, ValidationFailed
 
 SHARED_DATA = Path(
@@ -109,6 +110,7 @@ def test_every_invalid_openepcis_document_is_rejected_naming_a_field(
         validator.validate_document(doc)
     assert caught.value.errors
     assert caught.value.errors[0].loc
+    assert isinstance(caught.value.errors[0].loc[-1], str)  # names a field, not just an event
 
 
 def test_valid_minimal_document_passes(validator: EpcisValidator) -> None:
@@ -349,3 +351,66 @@ def test_load_schema_reads_the_configured_path(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv(SCHEMA_ENV)
     with pytest.raises(FileNotFoundError):
         load_schema()
+
+
+AGREEMENT_EXAMPLES = VALID_EXAMPLES + INVALID_EXAMPLES + _examples(INVALID_DIR.parent / "Documents")
+
+
+@pytest.mark.parametrize("path", AGREEMENT_EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_compiled_schema_check_agrees_with_jsonschema(path: Path) -> None:
+    jsonschema_rs = pytest.importorskip("jsonschema_rs")
+    schema = load_schema(SCHEMA_PATH)
+    validator = EpcisValidator(schema)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(validator._fast, jsonschema_rs.Draft7Validator)
+    slow = list(validator._document.iter_errors(doc))
+    assert validator._fast.is_valid(doc) == (not slow)
+
+
+def test_without_compiled_validator_invalid_documents_still_fail(
+    validator: EpcisValidator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validator, "_fast", None)
+    errors = _errors(validator, _object_event(action="CREATE"))
+    assert errors[0].loc == ["epcisBody", "eventList", 0, "action"]
+    validator.validate_document(_doc(_object_event()))
+
+
+def test_rejects_invalid_action_with_one_clear_error(validator: EpcisValidator) -> None:
+    errors = _errors(validator, _object_event(action="CREATE"))
+    assert [e.loc for e in errors] == [["epcisBody", "eventList", 0, "action"]]
+
+
+def test_rejects_events_that_name_no_object(validator: EpcisValidator) -> None:
+    transformation = {
+        "type": "TransformationEvent",
+        "eventTime": "2026-07-22T06:45:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+    }
+    aggregation = {
+        "type": "AggregationEvent",
+        "eventTime": "2026-07-22T06:45:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "action": "ADD",
+        "parentID": "urn:epc:id:sscc:0614141.1234567890",
+    }
+    locs = _locs(_errors(validator, _object_event(epcList=None), transformation, aggregation))
+    assert ["epcisBody", "eventList", 0, "epcList"] in locs
+    assert ["epcisBody", "eventList", 1, "inputEPCList"] in locs
+    assert ["epcisBody", "eventList", 2, "childEPCs"] in locs
+
+
+@pytest.mark.parametrize(
+    ("value", "known"),
+    [
+        ("shipping", True),
+        ("urn:epcglobal:cbv:bizstep:shipping", True),
+        ("https://ref.gs1.org/cbv/BizStep-shipping", True),
+        ("https://ref.gs1.org/cbv/Disp-in_transit", False),
+        ("harvesting", False),
+        ("gs1:shipping", False),
+        ("https://example.com/bizstep/harvesting", None),
+    ],
+)
+def test_cbv_term_forms(value: str, known: bool | None) -> None:
+    assert cbv_term_known(value, BIZ_STEP) is known
