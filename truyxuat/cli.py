@@ -23,7 +23,7 @@ app.add_typer(epcis_app, name="epcis")
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Migrates the database to the newest schema (or to REVISION)."""
     from truyxuat.db import upgrade
 

@@ -139,7 +139,7 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Migrates the database at `url` to `revision` (Alembic is the only way the schema changes)."""
     from alembic import command
 
