@@ -1,0 +1,1 @@
+"""Stamps (tem truy xuất): trace codes, print runs, anti-counterfeit PINs, carriers and printing."""
