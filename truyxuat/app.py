@@ -72,9 +72,11 @@ def create_app(
     from truyxuat.auth.pages import router as auth_pages
     from truyxuat.registry.api import router as registry_router
     from truyxuat.registry.pages import router as registry_pages
+    from truyxuat.stamps.api import router as stamps_router
 
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(registry_router, prefix="/api/v1")
+    app.include_router(stamps_router, prefix="/api/v1")
     app.include_router(auth_pages)
     app.include_router(registry_pages)
     return app

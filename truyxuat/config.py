@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     session_max_age: int = 8 * 3600
     cookie_secure: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
+    resolver_base: str = "http://127.0.0.1:8000"
+    """The GS1 Digital Link resolver printed in every stamp's QR code (no trailing slash)."""
+    stamp_run_max: int = 1_000_000
 
     def resolved_secret_key(self) -> str:
         """Returns the session-signing key, creating a random one in the data dir if unset."""

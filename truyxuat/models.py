@@ -3,5 +3,6 @@
 from truyxuat.auth import models as auth_models
 from truyxuat.db import Base
 from truyxuat.registry import models as registry_models
+from truyxuat.stamps import models as stamps_models  # noqa: F401
 
 __all__ = ["Base", "auth_models", "registry_models"]
