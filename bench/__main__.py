@@ -4,3 +4,7 @@ from bench import api_reads, registry_writes
 
 for module in (registry_writes, api_reads):
     module.main()
+
+from bench import stamps_print  # noqa: E402  (appended: benchmarks are added in parallel)
+
+stamps_print.main()
