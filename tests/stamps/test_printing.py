@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,25 @@ def test_render_pdf_without_font_falls_back_to_folded_text(
     assert {code.text for found in rasterize(pdf) for code in found} == {
         label.uri for label in make_labels(2)
     }
+
+
+def test_render_pdf_streams_pages_before_reading_all_labels() -> None:
+    buffer = io.BytesIO()
+    sizes: list[int] = []
+
+    def labels() -> Iterator[StampLabel]:
+        for label in make_labels(6):
+            sizes.append(len(buffer.getvalue()))
+            yield label
+
+    render_pdf(labels(), buffer, layout=RollLayout())
+    # Each roll page is written before the next label is even asked for: memory stays bounded.
+    assert sizes == sorted(sizes) and len(set(sizes)) == 6
+
+
+def test_render_pdf_refuses_labels_too_small_to_scan() -> None:
+    with pytest.raises(ValueError, match="too small"):
+        render_pdf(make_labels(1), io.BytesIO(), layout=RollLayout(12, 8))
 
 
 def test_render_pdf_writes_to_a_stream(tmp_path: Path) -> None:

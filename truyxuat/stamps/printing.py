@@ -29,6 +29,8 @@ StampKind = Literal["qr", "anticounterfeit"]
 PdfCarrier = Literal["qr", "datamatrix"]
 
 MM = 72 / 25.4
+# Below about 0.25 mm a module is under 3 dots at 300 dpi: thermal label printers smear it.
+MIN_MODULE_MM = 0.25
 SCRATCH_NOTE = "Cào lớp phủ để xem mã PIN / scratch to reveal"
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -108,7 +110,8 @@ class _TrueTypeFont:
 
     def __init__(self, path: Path) -> None:
         data = path.read_bytes()
-        self.name = path.stem.replace(" ", "")
+        # PDF names may not hold delimiters; font file stems are plain ASCII in practice.
+        self.name = "".join(c for c in path.stem if c.isascii() and c.isalnum()) or "Font"
         self.data = data
         tables = {}
         (count,) = struct.unpack_from(">H", data, 4)
@@ -390,6 +393,11 @@ def _draw_label(
     pad = min(1.5 * MM, min(width, height) * 0.05)
     side = min(height - 2 * pad, width * 0.5)
     module = side / (max(dark.shape) + 2 * quiet)
+    if module < MIN_MODULE_MM * MM:
+        raise ValueError(
+            f"label too small: {module / MM:.2f} mm modules for {label.uri} "
+            f"(at least {MIN_MODULE_MM} mm needed to scan reliably)"
+        )
     sym_x = x0 + pad + quiet * module
     sym_y = y0 + (height - dark.shape[0] * module) / 2
     ops = [_image_mask(dark, sym_x, sym_y, module)]
