@@ -70,6 +70,7 @@ def create_app(
 
     from truyxuat.auth.api import router as auth_router
     from truyxuat.auth.pages import router as auth_pages
+    from truyxuat.epcis.api import router as epcis_router
     from truyxuat.registry.api import router as registry_router
     from truyxuat.registry.pages import router as registry_pages
     from truyxuat.stamps.api import router as stamps_router
@@ -77,6 +78,7 @@ def create_app(
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(registry_router, prefix="/api/v1")
     app.include_router(stamps_router, prefix="/api/v1")
+    app.include_router(epcis_router, prefix="/epcis")
     app.include_router(auth_pages)
     app.include_router(registry_pages)
     return app

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     session_max_age: int = 8 * 3600
     cookie_secure: bool = False
     max_upload_bytes: int = 10 * 1024 * 1024
+    epcis_schema: Path | None = None
+    """The GS1 EPCIS 2.0 JSON schema file that capture validates against (not bundled)."""
     resolver_base: str = "http://127.0.0.1:8000"
     """The GS1 Digital Link resolver printed in every stamp's QR code (no trailing slash)."""
     stamp_run_max: int = 1_000_000

@@ -1,0 +1,119 @@
+"""EPCIS tables: captured events (kept exactly as received), their identifiers for MATCH_*
+queries, and capture jobs.
+
+Events are keyed by (org_id, id) so the table can later be partitioned by tenant on
+PostgreSQL (a partitioned table's primary key must include the partition key).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from truyxuat.db import Base, JSONType, new_id, utcnow
+from truyxuat.registry.models import str_enum
+
+
+class CaptureState(enum.StrEnum):
+    """Where a capture job stands."""
+
+    running = "running"
+    success = "success"
+    error = "error"
+
+
+class CaptureJob(Base):
+    """One POST /epcis/capture: its state, its errors and how many events it stored."""
+
+    __tablename__ = "epcis_capture_job"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id"), index=True)
+    state: Mapped[CaptureState] = mapped_column(str_enum(CaptureState))
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class EpcisEvent(Base):
+    """One captured event; `event` holds the JSON-LD event exactly as received.
+
+    `event_id` is the event's eventID, or its CBV 2.0 hash when it has none. An error
+    declaration shares eventID and hash with the event it corrects, so `error_declared`
+    is part of the idempotency key.
+    """
+
+    __tablename__ = "epcis_event"
+    __table_args__ = (
+        UniqueConstraint("org_id", "event_hash", "error_declared"),
+        Index("ix_epcis_event_org_event_id", "org_id", "event_id"),
+        Index("ix_epcis_event_org_record_time", "org_id", "record_time", "id"),
+        Index("ix_epcis_event_org_event_time", "org_id", "event_time"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    event_id: Mapped[str] = mapped_column(String(1024))
+    event_hash: Mapped[str] = mapped_column(String(128))
+    error_declared: Mapped[bool] = mapped_column(Boolean, default=False)
+    event_type: Mapped[str] = mapped_column(String(32))
+    event_time: Mapped[datetime]
+    event_time_zone_offset: Mapped[str] = mapped_column(String(6))
+    record_time: Mapped[datetime]
+    action: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    biz_step: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    read_point: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    biz_location: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    capture_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("epcis_capture_job.id"), nullable=True
+    )
+
+
+class EpcRole(enum.StrEnum):
+    """Which list of an event an identifier came from."""
+
+    epc = "epc"
+    parent = "parent"
+    child = "child"
+    input = "input"
+    output = "output"
+    quantity = "quantity"
+    child_quantity = "child_quantity"
+    input_quantity = "input_quantity"
+    output_quantity = "output_quantity"
+
+
+class EpcisEventEpc(Base):
+    """One identifier (EPC or class) named by an event, for MATCH_* queries."""
+
+    __tablename__ = "epcis_event_epc"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "event_row_id"],
+            ["epcis_event.org_id", "epcis_event.id"],
+            name="fk_epcis_event_epc_event",
+            ondelete="CASCADE",
+        ),
+        Index("ix_epcis_event_epc_org_epc", "org_id", "epc"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_row_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    epc: Mapped[str] = mapped_column(String(1024), primary_key=True)
