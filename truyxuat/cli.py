@@ -10,6 +10,7 @@ from truyxuat.db import make_engine, make_sessionmaker
 from truyxuat.epcis.cli import epcis_app
 from truyxuat.errors import DomainError
 from truyxuat.registry.cli import registry_app
+from truyxuat.stamps.cli import stamps_app
 
 app = typer.Typer(help="truyxuat — open product traceability for Viet Nam.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -19,6 +20,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(registry_app, name="registry")
+app.add_typer(stamps_app, name="stamps")
 app.add_typer(epcis_app, name="epcis")
 
 
