@@ -23,11 +23,12 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test browser
 
-# Debian's Chromium and poppler; never `playwright install` (it downloads a browser and fails here).
+# Debian's Chromium, poppler (PDF to PNG for stamp decoding) and DejaVu (Vietnamese glyphs on
+# printed stamps); never `playwright install` (it downloads a browser and fails here).
 browser:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null; then \
-	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null; \
-	  else echo "install as root: apt-get install -y chromium poppler-utils"; fi; \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; \
+	  else echo "install as root: apt-get install -y chromium poppler-utils fonts-dejavu-core"; fi; \
 	fi
 
 run: install
