@@ -12,3 +12,7 @@ stamps_print.main()
 from bench import epcis_capture  # noqa: E402  (appended: benchmarks are added in parallel)
 
 epcis_capture.main()
+
+from bench import stamps_issue  # noqa: E402  (appended: benchmarks are added in parallel)
+
+stamps_issue.main()

@@ -79,7 +79,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_stamp_run_product_id"), ["product_id"], unique=False)
 
     # Keyed (org_id, id) so the table can be partitioned by organization later; the unique
-    # (gtin, serial) stays valid then because a GTIN belongs to one organization.
+    # (gtin, serial) stays valid then because a GTIN belongs to one organization. org_id is the
+    # run's, copied: no foreign key of its own (run_id has one), which keeps bulk COPY fast.
     op.create_table(
         "stamp",
         sa.Column("org_id", sa.Uuid(), nullable=False),
@@ -103,12 +104,6 @@ def upgrade() -> None:
         sa.Column("activated_at", truyxuat.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("voided_at", truyxuat.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("void_reason", sa.String(length=300), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["org_id"],
-            ["organization.id"],
-            name=op.f("fk_stamp_org_id_organization"),
-            ondelete="RESTRICT",
-        ),
         sa.ForeignKeyConstraint(
             ["run_id"], ["stamp_run.id"], name=op.f("fk_stamp_run_id_stamp_run"), ondelete="CASCADE"
         ),

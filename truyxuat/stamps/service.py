@@ -5,7 +5,6 @@ Functions flush, never commit: the request dependency or `session_scope` owns th
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -232,20 +231,22 @@ def _write_stamps(
     if connection.dialect.name == "postgresql":
         org, run_id, gtin = str(run.org_id), str(run.id), run.gtin
         lot = run.lot if run.lot is not None else "\\N"
-        buffer = io.StringIO()
-        for i, serial in enumerate(serials):
-            salt, digest = hashed[i] if hashed is not None else ("\\N", "\\N")
-            buffer.write(
-                f"{org}\t{new_id()}\t{run_id}\t{first_seq + i}\t{gtin}\t{serial}\t{lot}"
-                f"\tgenerated\t{salt}\t{digest}\t0\n"
-            )
         driver = connection.connection.driver_connection
         assert driver is not None
         with (
             driver.cursor() as cursor,
             cursor.copy(f"COPY stamp ({_COPY_COLUMNS}) FROM STDIN") as copy,
         ):
-            copy.write(buffer.getvalue())
+            # Small blocks: the server loads one while Python formats the next.
+            for start in range(0, len(serials), 5000):
+                block = []
+                for i in range(start, min(start + 5000, len(serials))):
+                    salt, digest = hashed[i] if hashed is not None else ("\\N", "\\N")
+                    block.append(
+                        f"{org}\t{new_id()}\t{run_id}\t{first_seq + i}\t{gtin}\t{serials[i]}"
+                        f"\t{lot}\tgenerated\t{salt}\t{digest}\t0\n"
+                    )
+                copy.write("".join(block))
         return
     rows = [
         {
