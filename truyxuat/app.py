@@ -74,6 +74,7 @@ def create_app(
     from truyxuat.registry.api import router as registry_router
     from truyxuat.registry.pages import router as registry_pages
     from truyxuat.stamps.api import router as stamps_router
+    from truyxuat.stamps.pages import router as stamps_pages
 
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(registry_router, prefix="/api/v1")
@@ -81,4 +82,5 @@ def create_app(
     app.include_router(epcis_router, prefix="/epcis")
     app.include_router(auth_pages)
     app.include_router(registry_pages)
+    app.include_router(stamps_pages)
     return app
