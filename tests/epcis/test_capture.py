@@ -300,3 +300,22 @@ def test_capture_rejects_a_non_document(client: TestClient, db: Session) -> None
     response = client.post("/epcis/capture", json=copy.deepcopy(make_event(1)), headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "type"
+
+
+def test_concurrent_duplicate_capture_is_a_conflict_and_stores_nothing(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from truyxuat.epcis import service
+
+    headers = api_headers(db, make_org(db))
+    assert (
+        client.post("/epcis/capture", json=_doc(make_event(1)), headers=headers).status_code == 202
+    )
+    # As if another request stored event 1 after this one looked for it.
+    monkeypatch.setattr(service, "_held", lambda *args: (set(), set()))
+    response = client.post(
+        "/epcis/capture", json=_doc(make_event(2), make_event(1)), headers=headers
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert _count(db) == 1

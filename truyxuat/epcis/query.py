@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -65,6 +66,7 @@ _EQUALS: dict[str, tuple[Any, Vocabulary | None]] = {
 KNOWN = frozenset({"eventType", *MATCH_ROLES, *_TIME_BOUNDS, *_EQUALS})
 
 
+@lru_cache(maxsize=4096)
 def normalize_term(value: str, vocabulary: Vocabulary) -> str:
     """A CBV term in its GS1 Web URI form, whether written bare, as cbv: CURIE or as URN."""
     if value in vocabulary.terms:

@@ -17,7 +17,9 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from truyxuat.auth.principal import Principal, can_write, ensure_readable
@@ -32,7 +34,7 @@ from truyxuat.epcis.validation import (
     load_schema,
 )
 from truyxuat.epcis.vocabulary import BIZ_STEP, DISPOSITION
-from truyxuat.errors import N_, FieldError, Forbidden, NotFound, ValidationFailed, invalid
+from truyxuat.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed, invalid
 from truyxuat.registry.models import Organization
 
 _CHUNK = 500
@@ -239,7 +241,7 @@ def _row(
         ),
         "read_point": _place(event.get("readPoint")),
         "biz_location": _place(event.get("bizLocation")),
-        "event": dict(event),
+        "event": event,
         "capture_id": capture_id,
     }
 
@@ -303,10 +305,17 @@ def store_events(
             {"org_id": org_id, "event_row_id": row["id"], "role": role, "epc": epc}
             for role, epc in sorted(event_identifiers(row["event"]))
         )
-    if new_rows:
-        _insert(db, EpcisEvent.__tablename__, _EVENT_COLUMNS, new_rows)
-    if epc_rows:
-        _insert(db, EpcisEventEpc.__tablename__, _EPC_COLUMNS, epc_rows)
+    try:
+        with db.begin_nested():
+            if new_rows:
+                _insert(db, EpcisEvent.__tablename__, _EVENT_COLUMNS, new_rows)
+            if epc_rows:
+                _insert(db, EpcisEventEpc.__tablename__, _EPC_COLUMNS, epc_rows)
+    except (IntegrityError, psycopg.IntegrityError):
+        # Another capture stored one of these events between our lookup and our insert.
+        raise Conflict(
+            N_("Some of these events were stored by another capture meanwhile; send it again")
+        ) from None
     return len(new_rows)
 
 
