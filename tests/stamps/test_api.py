@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import api_headers, make_authority, make_org, make_product
 from truyxuat.auth.models import Role
+from truyxuat.stamps import pins
 from truyxuat.stamps.models import Stamp, StampRun
 
 PROBLEM = "application/problem+json"
@@ -156,3 +159,18 @@ def test_verify_reports_unknown_stamps_and_needs_a_code(client: TestClient, db: 
     )
     assert unknown.status_code == 200 and unknown.json()["result"] == "unknown"
     assert client.post("/api/v1/stamps/verify", json={"pin": "1"}).status_code == 422
+
+
+def test_stamps_carry_a_short_code_signed_by_the_published_key(
+    client: TestClient, db: Session
+) -> None:
+    org = make_org(db)
+    headers = api_headers(db, org)
+    run = _issue(client, headers, make_product(db, org).gtin, count=2)
+    key = client.get("/api/v1/stamps/public-key").json()
+    assert key["algorithm"] == "Ed25519"
+    raw = base64.urlsafe_b64decode(key["public_key"] + "=" * (-len(key["public_key"]) % 4))
+    stamps = client.get(f"/api/v1/stamp-runs/{run['id']}/stamps", headers=headers).json()["items"]
+    for stamp in stamps:
+        assert pins.verify_stamp(raw, run["gtin"], stamp["serial"], stamp["signature"])
+    assert not pins.verify_stamp(raw, run["gtin"], stamps[0]["serial"], stamps[1]["signature"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from truyxuat.stamps import pins
 
 SECRET = "server-secret"
@@ -29,3 +31,20 @@ def test_verify_fails_under_another_server_secret() -> None:
     salt = pins.new_salt()
     digest = pins.hash_pin(SECRET, salt, "11112222")
     assert not pins.verify_pin("other-secret", salt, digest, "11112222")
+
+
+def test_signed_short_code_verifies_offline_and_rejects_tampering(tmp_path: Path) -> None:
+    key = pins.load_or_create_signing_key(tmp_path / "k.pem")
+    public = pins.public_key_bytes(key)
+    code = pins.sign_stamp(key, "08930000000019", "ABCDEFGHJKMN")
+    assert pins.verify_stamp(public, "08930000000019", "ABCDEFGHJKMN", code)
+    assert not pins.verify_stamp(public, "08930000000019", "ABCDEFGHJKMP", code)
+    assert not pins.verify_stamp(public, "08930000000019", "ABCDEFGHJKMN", code[:-2] + "AA")
+    assert not pins.verify_stamp(public, "08930000000019", "ABCDEFGHJKMN", "not base64!")
+
+
+def test_signing_key_is_created_once_private_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "k.pem"
+    first = pins.public_key_bytes(pins.load_or_create_signing_key(path))
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert pins.public_key_bytes(pins.load_or_create_signing_key(path)) == first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from typing import Annotated
@@ -10,12 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.config import Settings
-from truyxuat.stamps import service
+from truyxuat.stamps import pins, service
 from truyxuat.stamps.models import RunState
 from truyxuat.stamps.schemas import (
     ActivateIn,
     IssuedRunOut,
     PinOut,
+    PublicKeyOut,
     RangeOut,
     RunPage,
     StampOut,
@@ -95,6 +97,7 @@ def list_stamps(
 ) -> StampPage:
     """One page of a run's stamps in issue order, with the Digital Link of each."""
     run, items, total = service.list_stamps(db, principal, run_id, offset=offset, limit=limit)
+    key = service.signing_key(settings)
     return StampPage(
         items=[
             StampOut(
@@ -103,6 +106,7 @@ def list_stamps(
                 lot=s.lot,
                 state=s.state,
                 uri=service.stamp_uri(run, s.serial, settings),
+                signature=pins.sign_stamp(key, run.gtin, s.serial),
                 activated_at=s.activated_at,
                 voided_at=s.voided_at,
             )
@@ -156,3 +160,10 @@ def verify(body: VerifyIn, request: Request, db: DB, settings: AppSettings) -> V
         serial=body.serial,
     )
     return VerifyOut(**verdict.__dict__)
+
+
+@router.get("/stamps/public-key", response_model=PublicKeyOut)
+def public_key(settings: AppSettings) -> PublicKeyOut:
+    """Publishes the Ed25519 key that checks stamps' signed short codes offline (public)."""
+    raw = service.public_key(settings)
+    return PublicKeyOut(public_key=base64.urlsafe_b64encode(raw).decode().rstrip("="))

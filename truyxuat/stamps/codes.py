@@ -46,6 +46,7 @@ class StampRecord:
     serial: str
     lot: str | None
     pin: str | None = None
+    signature: str | None = None
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,7 @@ class StampOut(BaseModel):
     lot: str | None
     state: StampState
     uri: str
+    signature: str
     activated_at: datetime | None
     voided_at: datetime | None
 
@@ -130,3 +131,12 @@ class VerifyOut(BaseModel):
     serial: str | None = None
     lot: str | None = None
     attempts_left: int | None = None
+
+
+class PublicKeyOut(BaseModel):
+    """The key that checks stamps' signed short codes offline."""
+
+    algorithm: str = "Ed25519"
+    public_key: str
+    message: str = "{gtin}|{serial}"
+    encoding: str = "base64url, no padding"
