@@ -1,4 +1,5 @@
-"""The EPCIS 2.0 REST binding: capture (documents and single events) and event queries."""
+"""The EPCIS 2.0 REST binding: capture (documents and single events), event queries and the
+discovery listings (/eventTypes, /epcs, /bizSteps, /bizLocations, /readPoints, /dispositions)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from fastapi.routing import APIRoute
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.db import utcnow
-from truyxuat.epcis import service
-from truyxuat.epcis.models import CaptureJob, CaptureState
+from truyxuat.epcis import query, service
+from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent
 from truyxuat.epcis.schemas import CaptureJobOut
-from truyxuat.errors import DomainError, ValidationFailed
+from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
 from truyxuat.i18n import gettext, negotiate
 from truyxuat.web.problems import field_errors_json, problem
 
@@ -117,16 +118,24 @@ async def capture_one(request: Request, db: DB, caller: Caller) -> Response:
     return Response(status_code=201, headers={"Location": location, **EPCIS_HEADERS})
 
 
-@router.get("/events")
-def events(request: Request, db: DB, caller: Caller) -> JSONResponse:
-    """Runs a SimpleEventQuery; answers an EPCISQueryDocument, paged by nextPageToken."""
-    params = _params(request)
-    rows, token = service.query_events(db, caller, params)
+def _next_link(request: Request, params: dict[str, list[str]], token: str) -> str:
+    """The Link header pointing at the next page of the same request."""
+    params = {**params, "nextPageToken": [token]}
+    query = "&".join(f"{quote(k)}={quote(v, safe='')}" for k, vs in params.items() for v in vs)
+    return f'<{request.url.path}?{query}>; rel="next"'
+
+
+def _query_response(
+    request: Request,
+    rows: list[EpcisEvent],
+    token: str | None,
+    params: dict[str, list[str]],
+    query_name: str = "SimpleEventQuery",
+) -> Response:
+    """One page of events as an EPCISQueryDocument, with a Link to the next page."""
     headers = dict(EPCIS_HEADERS)
     if token is not None:
-        params["nextPageToken"] = [token]
-        query = "&".join(f"{quote(k)}={quote(v, safe='')}" for k, vs in params.items() for v in vs)
-        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
+        headers["Link"] = _next_link(request, params, token)
     document = {
         "@context": [EPCIS_CONTEXT],
         "type": "EPCISQueryDocument",
@@ -134,7 +143,7 @@ def events(request: Request, db: DB, caller: Caller) -> JSONResponse:
         "creationDate": utcnow().isoformat().replace("+00:00", "Z"),
         "epcisBody": {
             "queryResults": {
-                "queryName": "SimpleEventQuery",
+                "queryName": query_name,
                 "resultsBody": {"eventList": [service.event_document(row) for row in rows]},
             }
         },
@@ -142,8 +151,111 @@ def events(request: Request, db: DB, caller: Caller) -> JSONResponse:
     return JSONResponse(document, media_type=JSON_LD, headers=headers)
 
 
+@router.get("/events")
+def events(request: Request, db: DB, caller: Caller) -> Response:
+    """Runs a SimpleEventQuery; answers an EPCISQueryDocument, paged by nextPageToken."""
+    params = _params(request)
+    rows, token = service.query_events(db, caller, params)
+    return _query_response(request, rows, token, params)
+
+
 @router.get("/events/{event_id:path}")
 def event(event_id: str, db: DB, caller: Caller) -> JSONResponse:
     """One event by its eventID (or its event hash), as captured."""
     row = service.get_event(db, caller, event_id)
     return JSONResponse(service.event_document(row), media_type=JSON_LD, headers=EPCIS_HEADERS)
+
+
+def _collection(request: Request, resource: str, db: DB, caller: Caller) -> JSONResponse:
+    """A discovery listing: the distinct values of a resource among the caller's events."""
+    params = _params(request)
+    values, token = query.discover(db, caller, resource, params)
+    headers = dict(EPCIS_HEADERS)
+    if token is not None:
+        headers["Link"] = _next_link(request, params, token)
+    body = {"@context": [EPCIS_CONTEXT], "type": "Collection", "member": values}
+    return JSONResponse(body, headers=headers)
+
+
+def _resource_events(
+    request: Request, resource: str, value: str, db: DB, caller: Caller
+) -> Response:
+    """The events naming one value of a discovery resource (e.g. one business step)."""
+    params = _params(request)
+    name = query.RESOURCE_PARAMETER[resource]
+    if name in params:
+        raise invalid([name], N_("Unknown query parameter “{name}”"), name=name)
+    rows, token = service.query_events(db, caller, {**params, name: [value]})
+    return _query_response(request, rows, token, params)
+
+
+@router.get("/eventTypes")
+def event_types(request: Request, db: DB, caller: Caller) -> JSONResponse:
+    """The event types of the events the caller may see."""
+    return _collection(request, "eventTypes", db, caller)
+
+
+@router.get("/eventTypes/{value}/events")
+def event_type_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
+    """The events of one event type."""
+    return _resource_events(request, "eventTypes", value, db, caller)
+
+
+@router.get("/epcs")
+def epcs(request: Request, db: DB, caller: Caller) -> JSONResponse:
+    """The EPCs (instance identifiers) named by the events the caller may see."""
+    return _collection(request, "epcs", db, caller)
+
+
+@router.get("/epcs/{value:path}/events")
+def epc_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
+    """The events naming one EPC in any of their lists."""
+    return _resource_events(request, "epcs", value, db, caller)
+
+
+@router.get("/bizSteps")
+def biz_steps(request: Request, db: DB, caller: Caller) -> JSONResponse:
+    """The business steps of the events the caller may see."""
+    return _collection(request, "bizSteps", db, caller)
+
+
+@router.get("/bizSteps/{value:path}/events")
+def biz_step_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
+    """The events of one business step."""
+    return _resource_events(request, "bizSteps", value, db, caller)
+
+
+@router.get("/bizLocations")
+def biz_locations(request: Request, db: DB, caller: Caller) -> JSONResponse:
+    """The business locations of the events the caller may see."""
+    return _collection(request, "bizLocations", db, caller)
+
+
+@router.get("/bizLocations/{value:path}/events")
+def biz_location_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
+    """The events at one business location."""
+    return _resource_events(request, "bizLocations", value, db, caller)
+
+
+@router.get("/readPoints")
+def read_points(request: Request, db: DB, caller: Caller) -> JSONResponse:
+    """The read points of the events the caller may see."""
+    return _collection(request, "readPoints", db, caller)
+
+
+@router.get("/readPoints/{value:path}/events")
+def read_point_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
+    """The events seen at one read point."""
+    return _resource_events(request, "readPoints", value, db, caller)
+
+
+@router.get("/dispositions")
+def dispositions(request: Request, db: DB, caller: Caller) -> JSONResponse:
+    """The dispositions of the events the caller may see."""
+    return _collection(request, "dispositions", db, caller)
+
+
+@router.get("/dispositions/{value:path}/events")
+def disposition_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
+    """The events leaving objects in one disposition."""
+    return _resource_events(request, "dispositions", value, db, caller)

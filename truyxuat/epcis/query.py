@@ -1,4 +1,5 @@
-"""Builds the SQL of the EPCIS SimpleEventQuery from REST query parameters (EPCIS 2.0 §8.2.7).
+"""Builds the SQL of the EPCIS SimpleEventQuery from REST query parameters (EPCIS 2.0 §8.2.7),
+and of the discovery listings (distinct event types, EPCs, business steps... of visible events).
 
 Parameters arrive as name -> values (a parameter may repeat; `a|b` lists alternatives). Page
 tokens are opaque to clients: base64 of the last (record_time, id) of the page, for keyset
@@ -19,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import Session
 
 from truyxuat.auth.principal import Principal, read_filter
 from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc, EpcRole
@@ -179,3 +181,84 @@ def build_event_query(
             )
         )
     return select(EpcisEvent).where(*clauses).order_by(EpcisEvent.record_time, EpcisEvent.id)
+
+
+# --- discovery (/epcis/eventTypes, /epcis/epcs, ...) --------------------------------------
+
+# Discovery resource -> the column whose distinct values it lists.
+DISCOVERY_COLUMNS: dict[str, Any] = {
+    "eventTypes": EpcisEvent.event_type,
+    "bizSteps": EpcisEvent.biz_step,
+    "bizLocations": EpcisEvent.biz_location,
+    "readPoints": EpcisEvent.read_point,
+    "dispositions": EpcisEvent.disposition,
+    "epcs": EpcisEventEpc.epc,
+}
+# Discovery resource -> the SimpleEventQuery parameter of its /{resource}/{value}/events.
+RESOURCE_PARAMETER = {
+    "eventTypes": "eventType",
+    "bizSteps": "EQ_bizStep",
+    "bizLocations": "EQ_bizLocation",
+    "readPoints": "EQ_readPoint",
+    "dispositions": "EQ_disposition",
+    "epcs": "MATCH_anyEPC",
+}
+_INSTANCE_ROLES = [
+    role.value
+    for role in (EpcRole.epc, EpcRole.child, EpcRole.parent, EpcRole.input, EpcRole.output)
+]
+
+
+def encode_value_token(value: str) -> str:
+    """The opaque token of a page of names ending at `value`."""
+    return base64.urlsafe_b64encode(json.dumps([value]).encode()).decode().rstrip("=")
+
+
+def decode_value_token(token: str) -> str:
+    """Reads a name page token back; a tampered one is a validation error."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        (value,) = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError, binascii.Error):
+        raise invalid(["nextPageToken"], N_("Invalid page token")) from None
+    if not isinstance(value, str):
+        raise invalid(["nextPageToken"], N_("Invalid page token"))
+    return value
+
+
+def only_paging(params: Mapping[str, Sequence[str]]) -> None:
+    """Refuses any parameter but perPage/nextPageToken (listings take no filters)."""
+    unknown = sorted(name for name in params if name not in PAGING)
+    if unknown:
+        raise invalid([unknown[0]], N_("Unknown query parameter “{name}”"), name=unknown[0])
+
+
+def build_discovery_query(
+    principal: Principal, resource: str, params: Mapping[str, Sequence[str]]
+) -> Select[Any]:
+    """The SELECT of the distinct values of a discovery resource among the caller's events."""
+    only_paging(params)
+    column = DISCOVERY_COLUMNS[resource]
+    if resource == "epcs":
+        clauses: list[ColumnElement[bool]] = [
+            read_filter(principal, EpcisEventEpc.org_id),
+            EpcisEventEpc.role.in_(_INSTANCE_ROLES),
+        ]
+    else:
+        clauses = [read_filter(principal, EpcisEvent.org_id), column.is_not(None)]
+    tokens = params.get("nextPageToken") or ()
+    if tokens:
+        clauses.append(column > decode_value_token(tokens[-1]))
+    return select(column).where(*clauses).distinct().order_by(column)
+
+
+def discover(
+    db: Session, principal: Principal, resource: str, params: Mapping[str, Sequence[str]]
+) -> tuple[list[str], str | None]:
+    """One page of a discovery resource's values the caller may see, and the next page token."""
+    size = per_page(params)
+    statement = build_discovery_query(principal, resource, params).limit(size + 1)
+    values = [str(value) for value in db.scalars(statement)]
+    if len(values) <= size:
+        return values, None
+    return values[:size], encode_value_token(values[size - 1])
