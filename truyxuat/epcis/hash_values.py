@@ -174,11 +174,13 @@ def _prefix(company_prefix: str) -> bool:
     return _digits(company_prefix, low=6, high=12)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _with_check(digits: str) -> str:
     """Appends the GS1 check digit."""
     return digits + str(gs1_check_digit(digits))
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _gtin(company_prefix: str, item_reference: str) -> str | None:
     """The GTIN-14 of an SGTIN-style `prefix.indicator+itemref`, or None if malformed."""
     if not (_prefix(company_prefix) and _digits(item_reference)):

@@ -28,6 +28,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 from truyxuat.epcis.hash_values import canonical_time, canonical_value
@@ -153,7 +154,7 @@ JSON_MEDIA_TYPES = frozenset({"application/ld+json", "application/json"})
 XML_MEDIA_TYPES = frozenset({"application/xml", "text/xml"})
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """One field of an event as the XML binding would write it."""
 
@@ -297,8 +298,15 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _namespaces(context: Any) -> dict[str, str]:
-    """Prefix -> namespace IRI from a JSON-LD context on top of the standard EPCIS prefixes."""
+def _namespaces(context: Any) -> Mapping[str, str]:
+    """Prefix -> namespace IRI from a JSON-LD context on top of the standard EPCIS prefixes.
+
+    A context of URLs only (the usual case) gives the shared standard prefixes themselves.
+    """
+    if context is None or isinstance(context, str):
+        return _STANDARD_PREFIXES
+    if isinstance(context, list) and all(isinstance(entry, str) for entry in context):
+        return _STANDARD_PREFIXES
     namespaces = dict(_STANDARD_PREFIXES)
     for entry in _as_list(context):
         if not isinstance(entry, Mapping):
@@ -312,6 +320,8 @@ def _namespaces(context: Any) -> dict[str, str]:
 
 def _scalar(value: Any) -> str:
     """A JSON scalar as text, booleans as the XML binding writes them."""
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal):
@@ -324,15 +334,34 @@ def _vocabulary(text: str, prefix: str | None) -> str:
     return prefix + text if prefix and text and ":" not in text else text
 
 
+_STANDARD_KEYS: dict[str, str | None] = {}
+_KEY_CACHE_SIZE = 4096
+
+
 class _Reader:
     """Turns a JSON-LD event into the XML-shaped tree the pre-hash string is built from."""
 
     def __init__(self, namespaces: Mapping[str, str]) -> None:
         """Remembers the prefixes that resolve keys to {namespace}localName."""
         self.namespaces = namespaces
+        # Resolved keys, shared by every reader of the standard prefixes alone.
+        self._keys: dict[str, str | None] = (
+            _STANDARD_KEYS if namespaces is _STANDARD_PREFIXES else {}
+        )
 
     def key(self, key: str) -> str | None:
         """The field name of a key, {namespace}localName for prefixed keys; None to skip."""
+        try:
+            return self._keys[key]
+        except KeyError:
+            pass
+        name = self._resolve(key)
+        if len(self._keys) < _KEY_CACHE_SIZE:
+            self._keys[key] = name
+        return name
+
+    def _resolve(self, key: str) -> str | None:
+        """`key` without the memo."""
         if key.startswith(("@", "#")) or key in _COMMENTS:
             return None
         prefix, colon, local = key.partition(":")
@@ -422,6 +451,8 @@ class _Reader:
 
     def nodes(self, name: str, value: Any, vocab: str | None = None) -> list[_Node]:
         """The nodes one member becomes: one per array item, an object's members as children."""
+        if type(value) is str:
+            return [_Node(name, _vocabulary(value, vocab))]
         if value is None:
             return []
         if isinstance(value, list):
@@ -445,44 +476,62 @@ def _ordered(children: list[_Node], order: _Order, *, top: bool) -> tuple[str, l
     text and the children left unwritten (unknown fields, or known ones with unknown parts),
     which the caller writes generically.
     """
-    if top:
-        extensions: list[_Node] = []
-        regular = children
-    else:
-        extensions = [child for child in children if child.name.startswith("{")]
-        regular = [child for child in children if not child.name.startswith("{")]
+    extensions: list[_Node] = []
     by_name: dict[str, list[_Node]] = {}
-    for child in regular:
-        by_name.setdefault(child.name, []).append(child)
+    for child in children:
+        name = child.name
+        if not top and name[:1] == "{":
+            extensions.append(child)
+        elif name in by_name:
+            by_name[name].append(child)
+        else:
+            by_name[name] = [child]
     parts: list[str] = []
     left: list[_Node] = []
     for name, sub_order in order:
+        if name not in by_name:
+            continue
+        named = by_name.pop(name)
+        if len(named) == 1:
+            piece, rest = _ordered_child(named[0], sub_order)
+            if piece:
+                parts.append(piece)
+            if rest is not None:
+                left.append(rest)
+            continue
         pieces: list[str] = []
-        for child in by_name.pop(name, ()):
+        for child in named:
             piece, rest = _ordered_child(child, sub_order)
             if piece:
                 pieces.append(piece)
             if rest is not None:
                 left.append(rest)
         parts.extend(sorted(pieces))
-    left.extend(child for unnamed in by_name.values() for child in unnamed)
-    parts.extend(sorted(_generic(extension) for extension in extensions))
+    for unnamed in by_name.values():
+        left.extend(unnamed)
+    if extensions:
+        parts.extend(sorted(_generic(extension) for extension in extensions))
     return "".join(parts), left
 
 
 def _ordered_child(child: _Node, sub_order: _Order | None) -> tuple[str, _Node | None]:
     """Writes one field of the canonical order; returns its text and its unwritten rest."""
-    if sub_order is None:
+    if sub_order is None or not child.children:
         inner, rest = "", child.children
     else:
         inner, rest = _ordered(child.children, sub_order, top=False)
     value = child.value.strip()
     if value:
-        lowered = child.name.lower()
-        is_time = "time" in lowered and "offset" not in lowered
-        value = "=" + (canonical_time(value) if is_time else canonical_value(value))
+        value = "=" + (canonical_time(value) if _is_time(child.name) else canonical_value(value))
     piece = child.name + value + inner if value or inner else ""
     return piece, (_Node(child.name, child.value, rest, child.type) if rest else None)
+
+
+@lru_cache(maxsize=1024)
+def _is_time(name: str) -> bool:
+    """Tells whether a field holds a timestamp (its name has "time" but not "offset")."""
+    lowered = name.lower()
+    return "time" in lowered and "offset" not in lowered
 
 
 def _generic(node: _Node) -> str:

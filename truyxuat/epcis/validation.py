@@ -49,6 +49,9 @@ Loc = list[str | int]
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$")
 _OFFSET = re.compile(r"^[+-](\d{2}):(\d{2})$")
 _UOM = re.compile(r"^[A-Z0-9]{2,3}$")
+# Identifiers, places and vocabulary terms repeat across the events of a document (and across
+# documents), so the pure per-string checks below remember their answers.
+_CACHE_SIZE = 1 << 14
 
 _VOCABULARY_MESSAGES: dict[str, str] = {
     BIZ_STEP.name: N_(
@@ -167,11 +170,18 @@ def _compiled_validator(schema: dict[str, Any]) -> Any:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - depends on the installed packages
         return None
+    # jsonschema-rs hands format checks strings only, so the remembered checks apply.
     return jsonschema_rs.Draft7Validator(
         schema,
         validate_formats=True,
-        formats={"uri": _is_uri_or_other, "date-time": is_epcis_time},
+        formats={"uri": _cached_is_uri, "date-time": is_epcis_time},
     )
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _cached_is_uri(value: str) -> bool:
+    """`_is_uri_or_other` remembered per string (the same URIs recur throughout a document)."""
+    return _is_uri_or_other(value)
 
 
 # --- the validator ----------------------------------------------------------------------
@@ -513,14 +523,24 @@ def _identifier_errors(value: Any, loc: Loc) -> Iterator[FieldError]:
     """An error for a malformed EPC URN or GS1 Digital Link URI (others are left alone)."""
     if not isinstance(value, str):
         return
+    for message, params in _identifier_problems(value):
+        yield FieldError(loc, message, {**params, "value": value})
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _identifier_problems(value: str) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The (message, params) of each problem of one identifier; remembered per identifier.
+
+    Callers copy the params, so the remembered dicts are never changed.
+    """
     try:
         if value.startswith(("urn:epc:id:", "urn:epc:class:", "urn:epc:idpat:")):
             _check_epc_urn(value)
         elif value.startswith(("http://", "https://")):
             _check_digital_link(value)
     except ValidationFailed as exc:
-        for error in exc.errors:
-            yield FieldError(loc, error.message, {**error.params, "value": value})
+        return tuple((error.message, error.params) for error in exc.errors)
+    return ()
 
 
 # --- EPC URNs (EPC Tag Data Standard, pure identity and class forms) ----------------------
@@ -546,10 +566,28 @@ def _digit_parts(value: str, parts: list[str], digits: int) -> tuple[str, str]:
     return company, reference
 
 
-def _gtin_from_urn(value: str, company: str, item_reference: str) -> None:
-    """Rebuilds the GTIN (indicator + prefix + item reference + check digit) and checks it."""
+@lru_cache(maxsize=_CACHE_SIZE)
+def _gtin_from_urn(company: str, item_reference: str) -> None:
+    """Rebuilds the GTIN (indicator + prefix + item reference + check digit) and checks it.
+
+    Remembered per pair (a raised error is not remembered, so it is raised afresh each time).
+    """
     body = item_reference[:1] + company + item_reference[1:]
     gs1.normalize_gtin(body + str(gs1.gs1_check_digit(body)))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _sscc_from_urn(company: str, serial_reference: str) -> None:
+    """Rebuilds the SSCC (extension + prefix + serial reference + check digit) and checks it."""
+    body = serial_reference[:1] + company + serial_reference[1:]
+    gs1.normalize_sscc(body + str(gs1.gs1_check_digit(body)))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _gln_from_urn(company: str, location_reference: str) -> None:
+    """Rebuilds the GLN (prefix + location reference + check digit) and checks it."""
+    body = company + location_reference
+    gs1.normalize_gln(body + str(gs1.gs1_check_digit(body)))
 
 
 def _check_epc_urn(value: str) -> None:
@@ -565,7 +603,7 @@ def _check_epc_urn(value: str) -> None:
         company, reference = _digit_parts(value, parts, 13)
         if not reference:
             raise _fail(_MALFORMED_URN, value=value)
-        _gtin_from_urn(value, company, reference)
+        _gtin_from_urn(company, reference)
         if kind == "id":
             gs1.validate_serial(unquote(parts[2]))
         elif kind == "class":
@@ -574,13 +612,12 @@ def _check_epc_urn(value: str) -> None:
         if len(parts) != 2:
             raise _fail(_MALFORMED_URN, value=value)
         company, reference = _digit_parts(value, parts, 17)
-        body_digits = reference[:1] + company + reference[1:]
-        gs1.normalize_sscc(body_digits + str(gs1.gs1_check_digit(body_digits)))
+        _sscc_from_urn(company, reference)
     elif (kind, scheme) in (("id", "sgln"), ("id", "pgln")):
         if len(parts) != (3 if scheme == "sgln" else 2) or (scheme == "sgln" and not parts[2]):
             raise _fail(_MALFORMED_URN, value=value)
         company, reference = _digit_parts(value, parts, 12)
-        gs1.normalize_gln(company + reference + str(gs1.gs1_check_digit(company + reference)))
+        _gln_from_urn(company, reference)
 
 
 # --- GS1 Digital Link URIs ------------------------------------------------------------------
