@@ -174,10 +174,101 @@ def prehash_string(event: Mapping[str, Any]) -> str:
     event_type = event.get("type")
     if not isinstance(event_type, str) or not event_type:
         raise invalid(["type"], N_("An EPCIS event needs its event type"))
+    fast = _plain_prehash(event, event_type)
+    if fast is not None:
+        return fast
     fields = _Reader(_namespaces(event.get("@context"))).event(event)
     text, left = _ordered(fields, _EVENT_ORDER, top=True)
     rest = sorted(_generic(node) for node in left if node.name not in _NOT_HASHED)
     return f"eventType={event_type}{text}{''.join(rest)}"
+
+
+# The plain event shape `_plain_prehash` writes directly: fields of the canonical order with a
+# string value (and their vocabulary prefix), EPC lists of strings, places with an id alone.
+_PLAIN_ORDER = {name: index for index, (name, _) in enumerate(_EVENT_ORDER)}
+_PLAIN_SCALARS = {name: _EVENT_VOCAB.get(name) for name, sub in _EVENT_ORDER if sub is None}
+_PLAIN_PLACES = frozenset({"readPoint", "bizLocation"})
+
+
+def _plain_prehash(event: Mapping[str, Any], event_type: str) -> str | None:
+    """The pre-hash string of an event of the common plain shape; None for any other shape.
+
+    Writes exactly what the general tree-building path writes for such an event (plain keys
+    only, string values, EPC lists of strings, readPoint/bizLocation with an id alone,
+    bizTransaction/source/destination entries with their identifier and type alone), without
+    building the tree. Anything else (extensions, quantities, sensors, ilmd, prefixed keys...)
+    goes the general way.
+    """
+    ordered: list[tuple[int, str]] = []
+    generic: list[str] = []
+    for key, value in event.items():
+        if key == "type" or key in _NOT_HASHED or key[:1] in ("@", "#"):
+            continue
+        if key in _PLAIN_SCALARS:
+            if type(value) is not str:
+                return None
+            text = _vocabulary(value, _PLAIN_SCALARS[key]).strip()
+            if text:
+                canonical = canonical_time(text) if _is_time(key) else canonical_value(text)
+                ordered.append((_PLAIN_ORDER[key], f"{key}={canonical}"))
+        elif key in _EPC_LISTS:
+            if type(value) is not list:
+                return None
+            pieces: list[str] = []
+            for epc in value:
+                if type(epc) is not str:
+                    return None
+                text = epc.strip()
+                if text:
+                    pieces.append("epc=" + canonical_value(text))
+            if pieces:
+                pieces.sort()
+                ordered.append((_PLAIN_ORDER[key], key + "".join(pieces)))
+        elif key in _PLAIN_PLACES:
+            if type(value) is not dict or len(value) != 1:
+                return None
+            place = value.get("id")
+            if type(place) is not str:
+                return None
+            text = place.strip()
+            if text:
+                ordered.append((_PLAIN_ORDER[key], f"{key}id={canonical_value(text)}"))
+        elif key in _TYPED_LISTS:
+            entries = _plain_typed_list(value, *_TYPED_LISTS[key])
+            if entries is None:
+                return None
+            generic.append(key + entries)
+        else:
+            return None
+    ordered.sort()
+    generic.sort()
+    return f"eventType={event_type}{''.join(p for _, p in ordered)}{''.join(generic)}"
+
+
+def _plain_typed_list(value: Any, entry_name: str, type_prefix: str) -> str | None:
+    """The sorted entries of a plain bizTransaction/source/destination list, or None."""
+    if type(value) is not list:
+        return None
+    entries: list[str] = []
+    for entry in value:
+        if type(entry) is not dict:
+            return None
+        identifier, kind = "", None
+        for name, item in entry.items():
+            if type(item) is not str:
+                return None
+            if name == entry_name:
+                identifier = item.strip()
+            elif name == "type":
+                kind = _vocabulary(item, type_prefix).strip()
+            else:
+                return None
+        text = entry_name + ("=" + canonical_value(identifier) if identifier else "")
+        if kind is not None:
+            text = ("type=" + canonical_value(kind) if kind else "") + text
+        entries.append(text)
+    entries.sort()
+    return "".join(entries)
 
 
 def event_hash(event: Mapping[str, Any]) -> str:
