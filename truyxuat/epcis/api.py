@@ -1,5 +1,6 @@
 """The EPCIS 2.0 REST binding: capture (documents and single events), event queries and the
-discovery listings (/eventTypes, /epcs, /bizSteps, /bizLocations, /readPoints, /dispositions)."""
+discovery listings (/eventTypes, /epcs, /bizSteps, /bizLocations, /readPoints, /dispositions)
+and named queries (/queries)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from fastapi.routing import APIRoute
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.db import utcnow
-from truyxuat.epcis import query, service
-from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent
-from truyxuat.epcis.schemas import CaptureJobOut
+from truyxuat.epcis import named_queries, query, service
+from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, NamedQuery
+from truyxuat.epcis.schemas import CaptureJobOut, NamedQueryIn
 from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
 from truyxuat.i18n import gettext, negotiate
 from truyxuat.web.problems import field_errors_json, problem
@@ -259,3 +260,50 @@ def dispositions(request: Request, db: DB, caller: Caller) -> JSONResponse:
 def disposition_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
     """The events leaving objects in one disposition."""
     return _resource_events(request, "dispositions", value, db, caller)
+
+
+def _query_out(row: NamedQuery) -> dict[str, Any]:
+    """A named query as the REST binding shows it."""
+    return {"name": row.name, "query": row.query}
+
+
+@router.post("/queries", status_code=201)
+def create_query(body: NamedQueryIn, db: DB, caller: Caller) -> Response:
+    """Saves a named query for the caller's organization."""
+    row = named_queries.create_query(db, caller, name=body.name, query=body.query)
+    location = f"/epcis/queries/{quote(row.name, safe='')}"
+    return Response(status_code=201, headers={"Location": location, **EPCIS_HEADERS})
+
+
+@router.get("/queries")
+def list_queries(request: Request, db: DB, caller: Caller) -> JSONResponse:
+    """The organization's named queries, by name, paged."""
+    params = _params(request)
+    rows, token = named_queries.list_queries(db, caller, params)
+    headers = dict(EPCIS_HEADERS)
+    if token is not None:
+        headers["Link"] = _next_link(request, params, token)
+    return JSONResponse([_query_out(row) for row in rows], headers=headers)
+
+
+@router.get("/queries/{name}")
+def get_query(name: str, db: DB, caller: Caller) -> JSONResponse:
+    """One named query's definition."""
+    return JSONResponse(
+        _query_out(named_queries.get_query(db, caller, name)), headers=EPCIS_HEADERS
+    )
+
+
+@router.delete("/queries/{name}", status_code=204)
+def delete_query(name: str, db: DB, caller: Caller) -> Response:
+    """Deletes a named query and its subscriptions."""
+    named_queries.delete_query(db, caller, name)
+    return Response(status_code=204, headers=EPCIS_HEADERS)
+
+
+@router.get("/queries/{name}/events")
+def query_events(name: str, request: Request, db: DB, caller: Caller) -> Response:
+    """Runs a named query: one page of its events as an EPCISQueryDocument."""
+    params = _params(request)
+    rows, token = named_queries.run_query(db, caller, name, params)
+    return _query_response(request, rows, token, params, query_name=name)

@@ -1,5 +1,5 @@
 """EPCIS tables: captured events (kept exactly as received), their identifiers for MATCH_*
-queries, and capture jobs.
+queries, capture jobs, named queries and their webhook subscriptions.
 
 Events are keyed by (org_id, id) so the table can later be partitioned by tenant on
 PostgreSQL (a partitioned table's primary key must include the partition key).
@@ -117,3 +117,46 @@ class EpcisEventEpc(Base):
     event_row_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     epc: Mapped[str] = mapped_column(String(1024), primary_key=True)
+
+
+class NamedQuery(Base):
+    """A SimpleEventQuery saved by an organization under a name (POST /epcis/queries).
+
+    `query` maps each parameter name to its list of values, as the REST query string would.
+    """
+
+    __tablename__ = "epcis_named_query"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id"))
+    name: Mapped[str] = mapped_column(String(128))
+    query: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    """A webhook fed with the new events of a named query, through this row as an outbox.
+
+    The cursor (record time, row id) is the last event delivered; it moves only when the
+    webhook answered 2xx. After a failure `next_attempt_at` backs off exponentially.
+    """
+
+    __tablename__ = "epcis_subscription"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id"), index=True)
+    query_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("epcis_named_query.id", ondelete="CASCADE"), index=True
+    )
+    dest: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(512))
+    report_if_empty: Mapped[bool] = mapped_column(Boolean, default=False)
+    epc_format: Mapped[str] = mapped_column(String(32), default="No_Preference")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cursor_record_time: Mapped[datetime]
+    cursor_row_id: Mapped[uuid.UUID]
+    next_attempt_at: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_notified_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
