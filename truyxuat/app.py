@@ -70,6 +70,7 @@ def create_app(
 
     from truyxuat.auth.api import router as auth_router
     from truyxuat.auth.pages import router as auth_pages
+    from truyxuat.diary.pages import router as diary_pages
     from truyxuat.epcis.api import router as epcis_router
     from truyxuat.registry.api import router as registry_router
     from truyxuat.registry.pages import router as registry_pages
@@ -83,4 +84,5 @@ def create_app(
     app.include_router(auth_pages)
     app.include_router(registry_pages)
     app.include_router(stamps_pages)
+    app.include_router(diary_pages)
     return app
