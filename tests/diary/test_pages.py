@@ -66,7 +66,7 @@ def test_household_records_harvest_and_sees_it_in_the_timeline(
     )
     assert response.status_code == 303, response.text
     shown = browser.get(response.headers["location"])
-    assert "L20260722" in shown.text and "1200" in shown.text
+    assert "L20260722" in shown.text and ("1.200" if lang == "vi" else "1,200") in shown.text
     events = client.get(
         "/epcis/events?EQ_bizStep=commissioning", headers=api_headers(db, household)
     ).json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -40,15 +41,32 @@ add_template_dir(Path(__file__).resolve().parent / "templates")
 
 router = APIRouter(include_in_schema=False)
 BASE = "/diary"
+# Small line icons drawn inline (emoji fonts are missing on some phones and kiosks).
+_SVG = (
+    '<svg viewBox="0 0 24 24" width="32" height="32" fill="none" stroke="currentColor" '
+    'stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{}</svg>'
+)
 ICONS = {
-    Activity.sowing: "🌱",
-    Activity.fertilizing: "🧪",
-    Activity.spraying: "💨",
-    Activity.irrigation: "💧",
-    Activity.harvest: "🧺",
-    Activity.packing: "📦",
-    Activity.shipping: "🚚",
-    Activity.receiving: "📥",
+    Activity.sowing: _SVG.format(
+        '<path d="M12 21v-9"/><path d="M12 12c0-4 3-6 7-6 0 4-3 6-7 6z"/>'
+        '<path d="M12 14c0-3-2-5-6-5 0 3 2 5 6 5z"/>'
+    ),
+    Activity.fertilizing: _SVG.format('<path d="M7 3h10l-1 5H8z"/><path d="M8 8l-2 13h12L16 8"/>'),
+    Activity.spraying: _SVG.format(
+        '<rect x="4" y="9" width="8" height="12" rx="2"/>'
+        '<path d="M8 9V5h5"/><path d="M16 5h.01M19 3h.01M19 7h.01"/>'
+    ),
+    Activity.irrigation: _SVG.format('<path d="M12 3s6 7 6 11a6 6 0 0 1-12 0c0-4 6-11 6-11z"/>'),
+    Activity.harvest: _SVG.format('<path d="M3 10h18l-2 10H5z"/><path d="M8 10l4-6 4 6"/>'),
+    Activity.packing: _SVG.format(
+        '<path d="M3 7l9-4 9 4v10l-9 4-9-4z"/><path d="M3 7l9 4 9-4M12 11v10"/>'
+    ),
+    Activity.shipping: _SVG.format(
+        '<rect x="2" y="6" width="12" height="10"/>'
+        '<path d="M14 9h4l3 3v4h-7"/><circle cx="6" cy="18" r="2"/>'
+        '<circle cx="17" cy="18" r="2"/>'
+    ),
+    Activity.receiving: _SVG.format('<path d="M12 3v12M7 10l5 5 5-5"/><path d="M4 17v4h16v-4"/>'),
 }
 RECORDED = N_("Recorded in the diary.")
 
@@ -99,7 +117,9 @@ def home(request: Request, db: DB, principal: Caller) -> Response:
 
 
 @router.get(BASE + "/areas/{area_id}", response_class=HTMLResponse)
-def area_page(request: Request, area_id: str, db: DB, principal: Caller) -> Response:
+def area_page(
+    request: Request, area_id: str, db: DB, principal: Caller, locale: Locale
+) -> Response:
     """A growing area: the big activity buttons and its recent activities."""
     target = service.get_diary_area(db, principal, _area_id(area_id))
     entries = [activities.summary(event) for event in service.timeline(db, target)]
@@ -114,6 +134,7 @@ def area_page(request: Request, area_id: str, db: DB, principal: Caller) -> Resp
             "unit_labels": UNIT_LABELS,
             "entries": entries,
             "notice": RECORDED if recorded else None,
+            "amount": lambda value: format_decimal(value, format="#,##0.###", locale=locale),
         },
     )
 
