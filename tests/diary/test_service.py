@@ -146,3 +146,34 @@ def test_a_cooperative_records_for_its_member_household(
     # The household sees the plot it owns in the cooperative's area too.
     mine = {a.area.id: a.org_id for a in service.diary_areas(db, staff(household))}
     assert mine == {shared.id: household.id, own.id: household.id}
+
+
+def test_diary_import_records_every_row_or_none(db: Session, validator: EpcisValidator) -> None:
+    from truyxuat.diary.imports import import_diary
+
+    household = make_org(db, kind=OrgKind.household)
+    area = make_growing_area(db, household)
+    product = make_product(db, household)
+    good = (
+        "Vùng trồng,Hoạt động,Thời gian,Tên thuốc,Liều lượng,Đơn vị liều,GTIN,Lô,Số lượng,Đơn vị\n"
+        f'{area.code},Phun thuốc,2026-07-01 07:00,Regent,"1,5",LTR,,,,\n'
+        f"{area.code},harvest,2026-07-20 06:00,,,,{product.gtin},L0720,900,KGM\n"
+    )
+    bad = good + f"{area.code},Thu hoạch,2026-07-21 06:00,,,,{product.gtin},L0721,-4,KGM\n"
+    bad += "VN-NOWHERE,harvest,,,,,,,,\n"
+    before = _count(db)
+    with pytest.raises(ValidationFailed) as caught:
+        import_diary(
+            db, staff(household), data=bad.encode(), filename="nk.csv", validator=validator
+        )
+    locs = {tuple(e.loc) for e in caught.value.errors}
+    assert ("row 4", "quantity") in locs and ("row 5", "growing_area") in locs
+    assert _count(db) == before
+    result = import_diary(
+        db, staff(household), data=good.encode(), filename="nk.csv", validator=validator
+    )
+    assert (result.rows, result.created) == (2, 2)
+    assert _count(db) == before + 2
+    entries = service.timeline(db, service.get_diary_area(db, staff(household), area.id))
+    assert [e["tx:activity"] for e in entries] == ["harvest", "spraying"]
+    assert entries[1]["eventTime"] == "2026-07-01T07:00:00+07:00"
