@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.db import utcnow
-from truyxuat.epcis import named_queries, query, service
+from truyxuat.epcis import epc_format, named_queries, query, service, xml_writer
 from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, NamedQuery
 from truyxuat.epcis.schemas import CaptureJobOut, NamedQueryIn
 from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
@@ -23,7 +23,8 @@ from truyxuat.i18n import gettext, negotiate
 from truyxuat.web.problems import field_errors_json, problem
 
 JSON_LD = "application/ld+json"
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+EPCIS_CONTEXT = xml_writer.EPCIS_CONTEXT
+XML_TYPES = frozenset({"application/xml", "text/xml"})
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 
 
@@ -126,29 +127,47 @@ def _next_link(request: Request, params: dict[str, list[str]], token: str) -> st
     return f'<{request.url.path}?{query}>; rel="next"'
 
 
+def _wants_xml(request: Request) -> bool:
+    """True when the Accept header prefers the XML binding to JSON-LD."""
+    for part in request.headers.get("accept", "").split(","):
+        media = part.split(";", 1)[0].strip().lower()
+        if media in XML_TYPES:
+            return True
+        if media in ("application/json", "application/ld+json"):
+            return False
+    return False
+
+
+def _epc_format(request: Request, db: DB) -> tuple[Callable[[str], str], dict[str, str]]:
+    """How to write identifiers for the GS1-EPC-Format header, and the header to echo."""
+    wanted = request.headers.get("GS1-EPC-Format")
+    if wanted is None:
+        return epc_format.converter(None), {}
+    if wanted not in epc_format.FORMATS:
+        expected = ", ".join(sorted(epc_format.FORMATS))
+        raise invalid(["GS1-EPC-Format"], N_("Must be one of: {expected}"), expected=expected)
+    prefixes = query.company_prefixes(db) if wanted == epc_format.ALWAYS_URN else ()
+    return epc_format.converter(wanted, prefixes), {"GS1-EPC-Format": wanted}
+
+
 def _query_response(
     request: Request,
+    db: DB,
     rows: list[EpcisEvent],
     token: str | None,
     params: dict[str, list[str]],
     query_name: str = "SimpleEventQuery",
 ) -> Response:
-    """One page of events as an EPCISQueryDocument, with a Link to the next page."""
-    headers = dict(EPCIS_HEADERS)
+    """One page of events as an EPCISQueryDocument (JSON-LD or XML), Link to the next page."""
+    convert, format_header = _epc_format(request, db)
+    headers = {**EPCIS_HEADERS, **format_header}
     if token is not None:
         headers["Link"] = _next_link(request, params, token)
-    document = {
-        "@context": [EPCIS_CONTEXT],
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": utcnow().isoformat().replace("+00:00", "Z"),
-        "epcisBody": {
-            "queryResults": {
-                "queryName": query_name,
-                "resultsBody": {"eventList": [service.event_document(row) for row in rows]},
-            }
-        },
-    }
+    events = [epc_format.convert_event(service.event_document(row), convert) for row in rows]
+    if _wants_xml(request):
+        body = xml_writer.query_document_xml(events, query_name=query_name, creation_date=utcnow())
+        return Response(body, media_type="application/xml", headers=headers)
+    document = xml_writer.query_document(events, query_name=query_name, creation_date=utcnow())
     return JSONResponse(document, media_type=JSON_LD, headers=headers)
 
 
@@ -157,14 +176,20 @@ def events(request: Request, db: DB, caller: Caller) -> Response:
     """Runs a SimpleEventQuery; answers an EPCISQueryDocument, paged by nextPageToken."""
     params = _params(request)
     rows, token = service.query_events(db, caller, params)
-    return _query_response(request, rows, token, params)
+    return _query_response(request, db, rows, token, params)
 
 
 @router.get("/events/{event_id:path}")
-def event(event_id: str, db: DB, caller: Caller) -> JSONResponse:
+def event(event_id: str, request: Request, db: DB, caller: Caller) -> Response:
     """One event by its eventID (or its event hash), as captured."""
     row = service.get_event(db, caller, event_id)
-    return JSONResponse(service.event_document(row), media_type=JSON_LD, headers=EPCIS_HEADERS)
+    convert, format_header = _epc_format(request, db)
+    document = epc_format.convert_event(service.event_document(row), convert)
+    headers = {**EPCIS_HEADERS, **format_header}
+    if _wants_xml(request):
+        body = xml_writer.event_xml(document).encode()
+        return Response(body, media_type="application/xml", headers=headers)
+    return JSONResponse(document, media_type=JSON_LD, headers=headers)
 
 
 def _collection(request: Request, resource: str, db: DB, caller: Caller) -> JSONResponse:
@@ -187,7 +212,7 @@ def _resource_events(
     if name in params:
         raise invalid([name], N_("Unknown query parameter “{name}”"), name=name)
     rows, token = service.query_events(db, caller, {**params, name: [value]})
-    return _query_response(request, rows, token, params)
+    return _query_response(request, db, rows, token, params)
 
 
 @router.get("/eventTypes")
@@ -306,4 +331,4 @@ def query_events(name: str, request: Request, db: DB, caller: Caller) -> Respons
     """Runs a named query: one page of its events as an EPCISQueryDocument."""
     params = _params(request)
     rows, token = named_queries.run_query(db, caller, name, params)
-    return _query_response(request, rows, token, params, query_name=name)
+    return _query_response(request, db, rows, token, params, query_name=name)

@@ -26,6 +26,7 @@ from truyxuat.auth.principal import Principal, read_filter
 from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc, EpcRole
 from truyxuat.epcis.vocabulary import BIZ_STEP, DISPOSITION, Vocabulary
 from truyxuat.errors import N_, invalid
+from truyxuat.registry.models import Organization
 
 CBV = "https://ref.gs1.org/cbv/"
 DEFAULT_PER_PAGE = 100
@@ -262,3 +263,11 @@ def discover(
     if len(values) <= size:
         return values, None
     return values[:size], encode_value_token(values[size - 1])
+
+
+def company_prefixes(db: Session) -> list[str]:
+    """The GS1 company prefixes of registered organizations (to split Digital Link keys)."""
+    statement = select(Organization.gs1_company_prefix).where(
+        Organization.gs1_company_prefix.is_not(None)
+    )
+    return [str(prefix) for prefix in db.scalars(statement)]
