@@ -391,11 +391,53 @@ def _insert(db: Session, table: str, columns: Sequence[str], rows: list[dict[str
     driver = connection.connection.driver_connection
     assert driver is not None
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    data = _copy_text(rows, columns)
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        if data is not None:
+            copy.write(data)
+            return
         for row in rows:
             copy.write_row(
                 [json.dumps(row[name]) if name == "event" else row[name] for name in columns]
             )
+
+
+# Characters COPY's text format escapes (psycopg escapes them, and refuses NUL).
+_COPY_SPECIAL = re.compile(r"[\x00\b\t\n\v\f\r\\]")
+
+
+def _copy_text(rows: list[dict[str, Any]], columns: Sequence[str]) -> str | None:
+    """The rows in COPY text format, byte for byte what psycopg's write_row would send.
+
+    None when a value needs psycopg after all (a string with characters to escape, or a type
+    not written here), so the rows go through write_row instead. The JSON of "event" has no
+    raw control characters (json.dumps escapes them), so only its backslashes are doubled.
+    """
+    lines: list[str] = []
+    for row in rows:
+        fields: list[str] = []
+        for name in columns:
+            value = row[name]
+            kind = type(value)
+            if name == "event":
+                fields.append(json.dumps(value).replace("\\", "\\\\"))
+            elif kind is str:
+                if _COPY_SPECIAL.search(value):
+                    return None
+                fields.append(value)
+            elif value is None:
+                fields.append("\\N")
+            elif kind is uuid.UUID:
+                fields.append(value.hex)
+            elif kind is bool:
+                fields.append("t" if value else "f")
+            elif kind is datetime:
+                fields.append(str(value))
+            else:
+                return None
+        lines.append("\t".join(fields))
+    lines.append("")
+    return "\n".join(lines)
 
 
 def _find_stored(db: Session, org_id: uuid.UUID, event: Mapping[str, Any]) -> EpcisEvent | None:
