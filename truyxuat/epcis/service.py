@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
-from itertools import zip_longest
+from itertools import chain, islice, zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ from truyxuat.errors import N_, Conflict, FieldError, Forbidden, NotFound, Valid
 from truyxuat.registry.models import Organization
 
 _CHUNK = 500
+# Rows per COPY write: PostgreSQL takes one chunk in while the next is prepared.
+_COPY_CHUNK = 1000
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _EPC_ROLES: dict[str, EpcRole] = {
     "epcList": EpcRole.epc,
@@ -261,6 +263,12 @@ def event_identifiers(event: Mapping[str, Any]) -> set[tuple[str, str]]:
     return found
 
 
+def _event_id(event: Mapping[str, Any], digest: str) -> str:
+    """The key an event is stored under: its eventID, or its hash when it has none."""
+    event_id = event.get("eventID")
+    return event_id if isinstance(event_id, str) and event_id else digest
+
+
 def _row(
     org_id: uuid.UUID,
     event: Mapping[str, Any],
@@ -269,12 +277,11 @@ def _row(
     capture_id: uuid.UUID | None,
 ) -> dict[str, Any]:
     """The epcis_event row of one validated event."""
-    event_id = event.get("eventID")
     biz_step, disposition = event.get("bizStep"), event.get("disposition")
     return {
         "org_id": org_id,
         "id": new_id(),
-        "event_id": event_id if isinstance(event_id, str) and event_id else digest,
+        "event_id": _event_id(event, digest),
         "event_hash": digest,
         "error_declared": "errorDeclaration" in event,
         "event_type": str(event.get("type")),
@@ -346,31 +353,39 @@ def store_events(
     record_time: datetime,
     capture_id: uuid.UUID | None,
 ) -> int:
-    """Stores validated events the org does not hold yet; returns how many were new."""
-    rows = [_row(org_id, event, event_hash(event), record_time, capture_id) for event in events]
-    by_hash, by_id = _held(
-        db,
-        org_id,
-        [row["event_hash"] for row in rows],
-        [row["event_id"] for row in rows],
-    )
-    new_rows: list[dict[str, Any]] = []
-    epc_rows: list[dict[str, Any]] = []
-    for row in rows:
-        declared = row["error_declared"]
-        if (row["event_hash"], declared) in by_hash or (row["event_id"], declared) in by_id:
+    """Stores validated events the org does not hold yet; returns how many were new.
+
+    The rows of the new events are built while they are written, so on PostgreSQL the
+    database takes in one chunk while the next is prepared.
+    """
+    events = list(events)
+    digests = [event_hash(event) for event in events]
+    event_ids = [_event_id(event, digest) for event, digest in zip(events, digests, strict=True)]
+    by_hash, by_id = _held(db, org_id, digests, event_ids)
+    new: list[tuple[Mapping[str, Any], str]] = []
+    for event, digest, event_id in zip(events, digests, event_ids, strict=True):
+        declared = "errorDeclaration" in event
+        if (digest, declared) in by_hash or (event_id, declared) in by_id:
             continue
-        by_hash.add((row["event_hash"], declared))
-        by_id.add((row["event_id"], declared))
-        new_rows.append(row)
-        epc_rows.extend(
-            {"org_id": org_id, "event_row_id": row["id"], "role": role, "epc": epc}
-            for role, epc in sorted(event_identifiers(row["event"]))
-        )
+        by_hash.add((digest, declared))
+        by_id.add((event_id, declared))
+        new.append((event, digest))
+    epc_rows: list[dict[str, Any]] = []
+
+    def new_rows() -> Iterator[dict[str, Any]]:
+        """The rows of the new events, noting down their identifiers' rows on the way."""
+        for event, digest in new:
+            row = _row(org_id, event, digest, record_time, capture_id)
+            epc_rows.extend(
+                {"org_id": org_id, "event_row_id": row["id"], "role": role, "epc": epc}
+                for role, epc in sorted(event_identifiers(event))
+            )
+            yield row
+
     try:
         with db.begin_nested():
-            if new_rows:
-                _insert(db, EpcisEvent.__tablename__, _EVENT_COLUMNS, new_rows)
+            if new:
+                _insert(db, EpcisEvent.__tablename__, _EVENT_COLUMNS, new_rows())
             if epc_rows:
                 _insert(db, EpcisEventEpc.__tablename__, _EPC_COLUMNS, epc_rows)
     except (IntegrityError, psycopg.IntegrityError):
@@ -378,28 +393,36 @@ def store_events(
         raise Conflict(
             N_("Some of these events were stored by another capture meanwhile; send it again")
         ) from None
-    return len(new_rows)
+    return len(new)
 
 
-def _insert(db: Session, table: str, columns: Sequence[str], rows: list[dict[str, Any]]) -> None:
-    """Inserts rows: COPY on PostgreSQL, executemany elsewhere."""
+def _insert(
+    db: Session, table: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> None:
+    """Inserts rows: COPY on PostgreSQL (chunk by chunk), executemany elsewhere."""
     connection = db.connection()
     if connection.dialect.name != "postgresql":
         target = EpcisEvent if table == EpcisEvent.__tablename__ else EpcisEventEpc
-        db.execute(insert(target), rows)
+        db.execute(insert(target), list(rows))
         return
     driver = connection.connection.driver_connection
     assert driver is not None
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    data = _copy_text(rows, columns)
+    remaining = iter(rows)
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        if data is not None:
+        while chunk := list(islice(remaining, _COPY_CHUNK)):
+            data = _copy_text(chunk, columns)
+            if data is None:
+                # From here on psycopg formats the rows (after the chunks already sent).
+                for row in chain(chunk, remaining):
+                    copy.write_row(
+                        [
+                            json.dumps(row[name]) if name == "event" else row[name]
+                            for name in columns
+                        ]
+                    )
+                return
             copy.write(data)
-            return
-        for row in rows:
-            copy.write_row(
-                [json.dumps(row[name]) if name == "event" else row[name] for name in columns]
-            )
 
 
 # Characters COPY's text format escapes (psycopg escapes them, and refuses NUL).
