@@ -1,11 +1,12 @@
 """The EPCIS 2.0 REST binding: capture (documents and single events), event queries and the
 discovery listings (/eventTypes, /epcs, /bizSteps, /bizLocations, /readPoints, /dispositions)
-and named queries (/queries)."""
+and named queries (/queries) with their webhook subscriptions."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -15,9 +16,16 @@ from fastapi.routing import APIRoute
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.db import utcnow
-from truyxuat.epcis import epc_format, named_queries, query, service, xml_writer
-from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, NamedQuery
-from truyxuat.epcis.schemas import CaptureJobOut, NamedQueryIn
+from truyxuat.epcis import (
+    epc_format,
+    named_queries,
+    query,
+    service,
+    subscriptions,
+    xml_writer,
+)
+from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, NamedQuery, Subscription
+from truyxuat.epcis.schemas import CaptureJobOut, NamedQueryIn, SubscriptionIn
 from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
 from truyxuat.i18n import gettext, negotiate
 from truyxuat.web.problems import field_errors_json, problem
@@ -332,3 +340,67 @@ def query_events(name: str, request: Request, db: DB, caller: Caller) -> Respons
     params = _params(request)
     rows, token = named_queries.run_query(db, caller, name, params)
     return _query_response(request, db, rows, token, params, query_name=name)
+
+
+def _subscription_out(row: Subscription, query_name: str) -> dict[str, Any]:
+    """A subscription as the REST binding shows it (never its secret)."""
+
+    def when(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+    return {
+        "subscriptionID": str(row.id),
+        "queryName": query_name,
+        "dest": row.dest,
+        "stream": True,
+        "reportIfEmpty": row.report_if_empty,
+        "epcFormat": row.epc_format,
+        "createdAt": when(row.created_at),
+        "lastNotifiedAt": when(row.last_notified_at),
+        "minRecordTime": when(row.cursor_record_time),
+    }
+
+
+@router.post("/queries/{name}/subscriptions", status_code=201)
+def subscribe(
+    name: str, body: SubscriptionIn, request: Request, db: DB, caller: Caller
+) -> JSONResponse:
+    """Subscribes a webhook to a named query: its new events are pushed, signed, as they come."""
+    row = subscriptions.create_subscription(
+        db,
+        caller,
+        query_name=name,
+        dest=body.dest,
+        secret=body.signatureToken or body.secret or "",
+        report_if_empty=body.reportIfEmpty,
+        epc_format_name=request.headers.get("GS1-EPC-Format"),
+        initial_record_time=body.initialRecordTime,
+        now=utcnow(),
+    )
+    location = f"/epcis/queries/{quote(name, safe='')}/subscriptions/{row.id}"
+    return JSONResponse(
+        _subscription_out(row, name),
+        status_code=201,
+        headers={"Location": location, **EPCIS_HEADERS},
+    )
+
+
+@router.get("/queries/{name}/subscriptions")
+def list_subscriptions(name: str, db: DB, caller: Caller) -> JSONResponse:
+    """The subscriptions of a named query."""
+    rows = subscriptions.list_subscriptions(db, caller, name)
+    return JSONResponse([_subscription_out(row, name) for row in rows], headers=EPCIS_HEADERS)
+
+
+@router.get("/queries/{name}/subscriptions/{subscription_id}")
+def get_subscription(name: str, subscription_id: uuid.UUID, db: DB, caller: Caller) -> JSONResponse:
+    """One subscription of a named query."""
+    row = subscriptions.get_subscription(db, caller, name, subscription_id)
+    return JSONResponse(_subscription_out(row, name), headers=EPCIS_HEADERS)
+
+
+@router.delete("/queries/{name}/subscriptions/{subscription_id}", status_code=204)
+def unsubscribe(name: str, subscription_id: uuid.UUID, db: DB, caller: Caller) -> Response:
+    """Deletes a subscription."""
+    subscriptions.delete_subscription(db, caller, name, subscription_id)
+    return Response(status_code=204, headers=EPCIS_HEADERS)

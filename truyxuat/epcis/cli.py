@@ -1,7 +1,10 @@
-"""EPCIS commands: `truyxuat epcis hash FILE` prints the CBV 2.0 hash of each event of a file."""
+"""EPCIS commands: `truyxuat epcis hash FILE` prints the CBV 2.0 hash of each event of a file;
+`truyxuat epcis deliver` pushes new events to the webhooks subscribed to named queries."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -20,7 +23,7 @@ CONTENT_TYPES = {
 
 @epcis_app.callback()
 def epcis() -> None:
-    """GS1 EPCIS 2.0 events: canonical event hashes."""
+    """GS1 EPCIS 2.0 events: canonical event hashes, webhook deliveries."""
 
 
 @epcis_app.command("hash")
@@ -53,3 +56,32 @@ def hash_file(
         raise typer.Exit(1) from None
     for line in lines:
         typer.echo(line)
+
+
+@epcis_app.command("deliver")
+def deliver(
+    once: bool = typer.Option(False, "--once", help="Deliver what is due once, then exit."),
+    interval: float = typer.Option(
+        5.0, "--interval", min=0.1, help="Seconds to wait between rounds when running on."
+    ),
+    settle: float = typer.Option(
+        2.0,
+        "--settle",
+        min=0.0,
+        help="Leave events recorded in the last SECONDS for the next round (slow commits).",
+    ),
+) -> None:
+    """Pushes the new events of named queries to their subscribed webhooks (the outbox)."""
+    from truyxuat.config import get_settings
+    from truyxuat.db import make_engine, make_sessionmaker, session_scope, utcnow
+    from truyxuat.epcis.subscriptions import deliver_due
+
+    factory = make_sessionmaker(make_engine(get_settings().database_url))
+    while True:
+        with session_scope(factory) as session:
+            sent = deliver_due(session, now=utcnow() - timedelta(seconds=settle))
+        if sent:
+            typer.echo(f"delivered {sent} document(s)")
+        if once:
+            return
+        time.sleep(interval)
