@@ -27,6 +27,7 @@ _CBV_URNS: tuple[tuple[str, str], ...] = (
     ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
     ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
 )
+_CBV_URN_START = "urn:epcglobal:cbv:"  # what every one of _CBV_URNS starts with
 # Standard compact IRIs expanded wherever they appear as a value (XML writes `gs1:Temperature`).
 _STANDARD_CURIES: tuple[tuple[str, str], ...] = (
     ("gs1:", "https://gs1.org/voc/"),
@@ -53,9 +54,11 @@ def canonical_value(text: str) -> str:
         if text.startswith(curie):
             text = iri + text[len(curie) :]
             break
-    for urn, web in _CBV_URNS:
-        # The reference replaces the URN wherever it occurs in the value, not only at the start.
-        text = text.replace(urn, web)
+    if _CBV_URN_START in text:
+        for urn, web in _CBV_URNS:
+            # The reference replaces the URN wherever it occurs in the value, not only at the
+            # start.
+            text = text.replace(urn, web)
     text = canonical_number(text)
     return canonical_digital_link(text) or text
 
@@ -84,7 +87,17 @@ def canonical_time(text: str) -> str:
     A fourth decimal of 5-9 rounds the milliseconds up (CBV 2.0); a time without an offset is
     taken as UTC. Text that is not a timestamp is returned unchanged.
     """
-    match = _TIMESTAMP.fullmatch(text.strip())
+    plain = text.strip()
+    if _PLAIN_TIMESTAMP.fullmatch(plain):
+        # The usual form (milliseconds or none, Z or +hh:mm): no rounding to do, so the C
+        # parser gives the same moment; anything it refuses takes the general way below.
+        try:
+            moment = datetime.fromisoformat(plain).astimezone(UTC)
+        except (ValueError, OverflowError):
+            pass
+        else:
+            return _utc_text(moment)
+    match = _TIMESTAMP.fullmatch(plain)
     if match is None:
         return text.strip()
     frac = match["frac"] or ""
@@ -98,11 +111,21 @@ def canonical_time(text: str) -> str:
         moment += timedelta(milliseconds=millis) - _offset(match["tz"])
     except (ValueError, OverflowError):  # e.g. month 13, or past year 9999 once in UTC
         return text.strip()
+    return _utc_text(moment)
+
+
+def _utc_text(moment: datetime) -> str:
+    """A UTC moment as the pre-hash string writes it, e.g. 2020-03-04T10:00:30.000Z."""
     return (
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
         f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
         f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+_PLAIN_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{3})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def _offset(zone: str | None) -> timedelta:
@@ -157,7 +180,11 @@ def _length(component: str) -> int:
 
 def _text(component: str, low: int, high: int) -> bool:
     """Tells whether an EPC URI component is valid and between `low` and `high` long."""
-    return bool(_URN_TEXT.fullmatch(component)) and low <= _length(component) <= high
+    if not _URN_TEXT.fullmatch(component):
+        return False
+    # Made of URI characters only, so without an escape each character counts one.
+    length = len(component) if "%" not in component else _length(component)
+    return low <= length <= high
 
 
 def _digits(component: str, length: int | None = None, *, low: int = 0, high: int = 99) -> bool:
