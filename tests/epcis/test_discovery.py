@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from tests.epcis.test_capture import SCHEMA_PATH, make_event
 from tests.epcis.test_query import _capture, _serials
-from tests.factories import api_headers, make_org
+from tests.factories import api_headers, make_authority, make_org
+from truyxuat.auth.models import Role
 from truyxuat.epcis.validation import SCHEMA_ENV
 
 RECEIVING = "https://ref.gs1.org/cbv/BizStep-receiving"
@@ -168,3 +169,28 @@ def test_discovery_shows_only_the_callers_organization(client: TestClient, db: S
     assert _events(client, headers_a, "/epcis/bizSteps/receiving/events") == []
     epc_b = "urn:epc:id:sgtin:0614141.107346.2"
     assert _events(client, headers_a, f"/epcis/epcs/{epc_b}/events") == []
+
+
+def test_epc_events_accept_a_digital_link_in_the_path(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    link = "https://id.gs1.org/01/10614141073464/21/77"
+    event = make_event(5)
+    event["epcList"] = [link]
+    _capture(client, headers, make_event(1), event)
+    assert link in _members(client, headers, "/epcis/epcs")
+    got = _events(client, headers, "/epcis/epcs/" + quote(link, safe="") + "/events")
+    assert len(got) == 1
+    assert got[0]["epcList"] == [link]
+
+
+def test_authority_discovers_the_values_of_its_province_only(
+    client: TestClient, db: Session
+) -> None:
+    in_province = api_headers(db, make_org(db, province_code="24"))
+    elsewhere = api_headers(db, make_org(db, province_code="96"))
+    _capture(client, in_province, make_event(1))
+    _capture(client, elsewhere, make_event(2, bizStep="receiving"))
+    authority = api_headers(db, make_authority(db, province_code="24"), Role.authority)
+    assert _members(client, authority, "/epcis/bizSteps") == [SHIPPING]
+    assert _members(client, authority, "/epcis/epcs") == ["urn:epc:id:sgtin:0614141.107346.1"]
