@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -413,26 +413,26 @@ def _time_errors(value: Any, loc: Loc) -> Iterator[FieldError]:
 
 def _vocabulary_rules(event: Mapping[str, Any], prefix: Loc) -> Iterator[FieldError]:
     """Checks bizStep, dispositions, and the types of transactions, sources and destinations."""
-    yield from _term(event.get("bizStep"), BIZ_STEP, [*prefix, "bizStep"])
-    yield from _term(event.get("disposition"), DISPOSITION, [*prefix, "disposition"])
+    yield from _term(event.get("bizStep"), BIZ_STEP, prefix, "bizStep")
+    yield from _term(event.get("disposition"), DISPOSITION, prefix, "disposition")
     persistent = event.get("persistentDisposition")
     if isinstance(persistent, Mapping):
         for part in ("set", "unset"):
             for i, value in _items(persistent.get(part)):
-                yield from _term(value, DISPOSITION, [*prefix, "persistentDisposition", part, i])
+                yield from _term(value, DISPOSITION, prefix, "persistentDisposition", part, i)
     for i, item in _items(event.get("bizTransactionList")):
         if isinstance(item, Mapping):
-            loc = [*prefix, "bizTransactionList", i, "type"]
-            yield from _term(item.get("type"), BIZ_TRANSACTION_TYPE, loc)
+            kind = item.get("type")
+            yield from _term(kind, BIZ_TRANSACTION_TYPE, prefix, "bizTransactionList", i, "type")
     for field in ("sourceList", "destinationList"):
         for i, item in _items(event.get(field)):
             if isinstance(item, Mapping):
-                loc = [*prefix, field, i, "type"]
-                yield from _term(item.get("type"), SOURCE_DESTINATION_TYPE, loc)
+                kind = item.get("type")
+                yield from _term(kind, SOURCE_DESTINATION_TYPE, prefix, field, i, "type")
     declaration = event.get("errorDeclaration")
     if isinstance(declaration, Mapping):
-        loc = [*prefix, "errorDeclaration", "reason"]
-        yield from _term(declaration.get("reason"), ERROR_REASON, loc)
+        reason = declaration.get("reason")
+        yield from _term(reason, ERROR_REASON, prefix, "errorDeclaration", "reason")
 
 
 _UOM_MESSAGE = N_(
@@ -486,37 +486,48 @@ def _sensor_rules(event: Mapping[str, Any], prefix: Loc) -> Iterator[FieldError]
                 yield from _time_errors(report["time"], [*loc, "time"])
 
 
-def _term(value: Any, vocabulary: Vocabulary, loc: Loc) -> Iterator[FieldError]:
-    """An error if a string value is not a known term of the vocabulary nor a user URI."""
+def _term(value: Any, vocabulary: Vocabulary, prefix: Loc, *path: str | int) -> list[FieldError]:
+    """An error if a string value is not a known term of the vocabulary nor a user URI.
+
+    The error's loc is `prefix` followed by `path`.
+    """
     if isinstance(value, str) and cbv_term_known(value, vocabulary) is False:
-        yield FieldError(loc, _VOCABULARY_MESSAGES[vocabulary.name], {"value": value})
+        message = _VOCABULARY_MESSAGES[vocabulary.name]
+        return [FieldError([*prefix, *path], message, {"value": value})]
+    return []
 
 
-def _items(value: Any) -> Iterator[tuple[int, Any]]:
+def _items(value: Any) -> Iterable[tuple[int, Any]]:
     """Enumerates a list, or nothing if the value is not a list."""
-    if isinstance(value, list):
-        yield from enumerate(value)
+    return enumerate(value) if isinstance(value, list) else ()
 
 
 def _identifier_rules(event: Mapping[str, Any], prefix: Loc) -> Iterator[FieldError]:
     """Checks GS1 keys in every identifier of the event."""
     for field in _EPC_FIELDS:
         for i, value in _items(event.get(field)):
-            yield from _identifier_errors(value, [*prefix, field, i])
+            yield from _identifier_found(value, prefix, field, i)
     if "parentID" in event:
-        yield from _identifier_errors(event["parentID"], [*prefix, "parentID"])
+        yield from _identifier_found(event["parentID"], prefix, "parentID")
     for field in _QUANTITY_FIELDS:
         for i, item in _items(event.get(field)):
             if isinstance(item, Mapping) and "epcClass" in item:
-                yield from _identifier_errors(item["epcClass"], [*prefix, field, i, "epcClass"])
+                yield from _identifier_found(item["epcClass"], prefix, field, i, "epcClass")
     for field in ("readPoint", "bizLocation"):
         place = event.get(field)
         if isinstance(place, Mapping) and "id" in place:
-            yield from _identifier_errors(place["id"], [*prefix, field, "id"])
+            yield from _identifier_found(place["id"], prefix, field, "id")
     for field, key in (("sourceList", "source"), ("destinationList", "destination")):
         for i, item in _items(event.get(field)):
             if isinstance(item, Mapping) and key in item:
-                yield from _identifier_errors(item[key], [*prefix, field, i, key])
+                yield from _identifier_found(item[key], prefix, field, i, key)
+
+
+def _identifier_found(value: Any, prefix: Loc, *path: str | int) -> list[FieldError]:
+    """`_identifier_errors` at `prefix` + `path`, building the loc only when there is one."""
+    if not isinstance(value, str) or not _identifier_problems(value):
+        return []
+    return list(_identifier_errors(value, [*prefix, *path]))
 
 
 def _identifier_errors(value: Any, loc: Loc) -> Iterator[FieldError]:
