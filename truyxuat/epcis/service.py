@@ -275,29 +275,39 @@ def _row(
     digest: str,
     record_time: datetime,
     capture_id: uuid.UUID | None,
-) -> dict[str, Any]:
-    """The epcis_event row of one validated event."""
+) -> tuple[Any, ...]:
+    """The epcis_event row of one validated event, its values in _EVENT_COLUMNS order."""
     biz_step, disposition = event.get("bizStep"), event.get("disposition")
-    return {
-        "org_id": org_id,
-        "id": new_id(),
-        "event_id": _event_id(event, digest),
-        "event_hash": digest,
-        "error_declared": "errorDeclaration" in event,
-        "event_type": str(event.get("type")),
-        "event_time": parse_time(str(event.get("eventTime"))),
-        "event_time_zone_offset": str(event.get("eventTimeZoneOffset")),
-        "record_time": record_time,
-        "action": event.get("action"),
-        "biz_step": normalize_term(biz_step, BIZ_STEP) if isinstance(biz_step, str) else None,
-        "disposition": (
-            normalize_term(disposition, DISPOSITION) if isinstance(disposition, str) else None
-        ),
-        "read_point": _place(event.get("readPoint")),
-        "biz_location": _place(event.get("bizLocation")),
-        "event": event,
-        "capture_id": capture_id,
-    }
+    return (
+        org_id,
+        new_id(),
+        _event_id(event, digest),
+        digest,
+        "errorDeclaration" in event,
+        str(event.get("type")),
+        parse_time(str(event.get("eventTime"))),
+        str(event.get("eventTimeZoneOffset")),
+        record_time,
+        event.get("action"),
+        _biz_step(biz_step) if isinstance(biz_step, str) else None,
+        _disposition(disposition) if isinstance(disposition, str) else None,
+        _place(event.get("readPoint")),
+        _place(event.get("bizLocation")),
+        event,
+        capture_id,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _biz_step(value: str) -> str:
+    """A bizStep in its GS1 Web URI form (remembered: documents repeat a few steps)."""
+    return normalize_term(value, BIZ_STEP)
+
+
+@lru_cache(maxsize=4096)
+def _disposition(value: str) -> str:
+    """A disposition in its GS1 Web URI form (remembered: documents repeat a few)."""
+    return normalize_term(value, DISPOSITION)
 
 
 def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -370,15 +380,15 @@ def store_events(
         by_hash.add((digest, declared))
         by_id.add((event_id, declared))
         new.append((event, digest))
-    epc_rows: list[dict[str, Any]] = []
+    epc_rows: list[tuple[Any, ...]] = []
 
-    def new_rows() -> Iterator[dict[str, Any]]:
+    def new_rows() -> Iterator[tuple[Any, ...]]:
         """The rows of the new events, noting down their identifiers' rows on the way."""
         for event, digest in new:
             row = _row(org_id, event, digest, record_time, capture_id)
+            row_id = row[1]
             epc_rows.extend(
-                {"org_id": org_id, "event_row_id": row["id"], "role": role, "epc": epc}
-                for role, epc in sorted(event_identifiers(event))
+                (org_id, row_id, role, epc) for role, epc in sorted(event_identifiers(event))
             )
             yield row
 
@@ -397,13 +407,14 @@ def store_events(
 
 
 def _insert(
-    db: Session, table: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]
+    db: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
-    """Inserts rows: COPY on PostgreSQL (chunk by chunk), executemany elsewhere."""
+    """Inserts rows (values in `columns` order): COPY on PostgreSQL, chunk by chunk, and
+    executemany elsewhere."""
     connection = db.connection()
     if connection.dialect.name != "postgresql":
         target = EpcisEvent if table == EpcisEvent.__tablename__ else EpcisEventEpc
-        db.execute(insert(target), list(rows))
+        db.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     driver = connection.connection.driver_connection
     assert driver is not None
@@ -411,15 +422,12 @@ def _insert(
     remaining = iter(rows)
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         while chunk := list(islice(remaining, _COPY_CHUNK)):
-            data = _copy_text(chunk, columns)
+            data = _copy_text(chunk)
             if data is None:
                 # From here on psycopg formats the rows (after the chunks already sent).
                 for row in chain(chunk, remaining):
                     copy.write_row(
-                        [
-                            json.dumps(row[name]) if name == "event" else row[name]
-                            for name in columns
-                        ]
+                        [json.dumps(value) if type(value) is dict else value for value in row]
                     )
                 return
             copy.write(data)
@@ -429,33 +437,33 @@ def _insert(
 _COPY_SPECIAL = re.compile(r"[\x00\b\t\n\v\f\r\\]")
 
 
-def _copy_text(rows: list[dict[str, Any]], columns: Sequence[str]) -> str | None:
+def _copy_text(rows: list[tuple[Any, ...]]) -> str | None:
     """The rows in COPY text format, byte for byte what psycopg's write_row would send.
 
     None when a value needs psycopg after all (a string with characters to escape, or a type
-    not written here), so the rows go through write_row instead. The JSON of "event" has no
-    raw control characters (json.dumps escapes them), so only its backslashes are doubled.
+    not written here), so the rows go through write_row instead. A dict is the event, sent as
+    its JSON, which has no raw control characters (json.dumps escapes them): only its
+    backslashes are doubled.
     """
     lines: list[str] = []
     for row in rows:
         fields: list[str] = []
-        for name in columns:
-            value = row[name]
+        for value in row:
             kind = type(value)
-            if name == "event":
-                fields.append(json.dumps(value).replace("\\", "\\\\"))
-            elif kind is str:
-                if _COPY_SPECIAL.search(value):
+            if kind is str:
+                if (not value.isprintable() or "\\" in value) and _COPY_SPECIAL.search(value):
                     return None
                 fields.append(value)
             elif value is None:
                 fields.append("\\N")
             elif kind is uuid.UUID:
                 fields.append(value.hex)
-            elif kind is bool:
-                fields.append("t" if value else "f")
             elif kind is datetime:
                 fields.append(str(value))
+            elif kind is bool:
+                fields.append("t" if value else "f")
+            elif kind is dict:
+                fields.append(json.dumps(value).replace("\\", "\\\\"))
             else:
                 return None
         lines.append("\t".join(fields))
