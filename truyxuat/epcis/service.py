@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import ARRAY, String, any_, bindparam, insert, or_, select
+from sqlalchemy import insert, or_, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -316,6 +317,14 @@ def _chunks(values: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield values[start : start + size]
 
 
+_HELD_PG = sql_text(
+    "(epcis_event.event_hash = ANY(ARRAY("
+    "SELECT jsonb_array_elements_text(CAST(:hashes AS jsonb))))"
+    " OR epcis_event.event_id = ANY(ARRAY("
+    "SELECT jsonb_array_elements_text(CAST(:ids AS jsonb)))))"
+)
+
+
 def _held(
     db: Session, org_id: uuid.UUID, hashes: Sequence[str], event_ids: Sequence[str]
 ) -> tuple[set[tuple[str, bool]], set[tuple[str, bool]]]:
@@ -325,15 +334,13 @@ def _held(
     columns = (EpcisEvent.event_hash, EpcisEvent.event_id, EpcisEvent.error_declared)
     wanted_hashes, wanted_ids = sorted(set(hashes)), sorted(set(event_ids))
     if db.get_bind().dialect.name == "postgresql":
-        # Two array parameters rather than one parameter per value: building and parsing a
-        # statement with 20,000 placeholders costs more than the lookup itself.
-        text_array = ARRAY(String)
+        # Two JSON array parameters rather than one parameter per value: building and
+        # parsing a statement with 20,000 placeholders (or adapting two lists of 10,000
+        # strings) costs more than the lookup itself.
+        # ANY(ARRAY(SELECT ...)) rather than IN (SELECT ...) keeps both index scans.
         statement = select(*columns).where(
             EpcisEvent.org_id == org_id,
-            or_(
-                EpcisEvent.event_hash == any_(bindparam("hashes", wanted_hashes, text_array)),
-                EpcisEvent.event_id == any_(bindparam("ids", wanted_ids, text_array)),
-            ),
+            _HELD_PG.bindparams(hashes=json.dumps(wanted_hashes), ids=json.dumps(wanted_ids)),
         )
         for digest, event_id, declared in db.execute(statement):
             by_hash.add((digest, declared))
