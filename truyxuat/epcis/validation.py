@@ -174,8 +174,14 @@ def _compiled_validator(schema: dict[str, Any]) -> Any:
     return jsonschema_rs.Draft7Validator(
         schema,
         validate_formats=True,
-        formats={"uri": _cached_is_uri, "date-time": is_epcis_time},
+        formats={"uri": _cached_is_uri, "date-time": _cached_is_time},
     )
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _cached_is_time(value: str) -> bool:
+    """`is_epcis_time` remembered per string (the schema and our rules both check each time)."""
+    return is_epcis_time(value)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -407,7 +413,7 @@ def _what_rules(event: Mapping[str, Any], prefix: Loc) -> Iterator[FieldError]:
 
 def _time_errors(value: Any, loc: Loc) -> Iterator[FieldError]:
     """An error if the value is not a date-time with a time zone."""
-    if not isinstance(value, str) or not is_epcis_time(value):
+    if not isinstance(value, str) or not _cached_is_time(value):
         yield FieldError(loc, _TIME_MESSAGE)
 
 
