@@ -511,12 +511,17 @@ def _items(value: Any) -> Iterable[tuple[int, Any]]:
 def _identifier_rules(event: Mapping[str, Any], prefix: Loc) -> Iterator[FieldError]:
     """Checks GS1 keys in every identifier of the event."""
     for field in _EPC_FIELDS:
-        for i, value in _items(event.get(field)):
-            yield from _identifier_found(value, prefix, field, i)
+        values = event.get(field)
+        if isinstance(values, list):
+            for i, value in enumerate(values):
+                if isinstance(value, str) and _identifier_problems(value):
+                    yield from _identifier_errors(value, [*prefix, field, i])
     if "parentID" in event:
         yield from _identifier_found(event["parentID"], prefix, "parentID")
     for field in _QUANTITY_FIELDS:
-        for i, item in _items(event.get(field)):
+        if field not in event:
+            continue
+        for i, item in _items(event[field]):
             if isinstance(item, Mapping) and "epcClass" in item:
                 yield from _identifier_found(item["epcClass"], prefix, field, i, "epcClass")
     for field in ("readPoint", "bizLocation"):
@@ -524,7 +529,9 @@ def _identifier_rules(event: Mapping[str, Any], prefix: Loc) -> Iterator[FieldEr
         if isinstance(place, Mapping) and "id" in place:
             yield from _identifier_found(place["id"], prefix, field, "id")
     for field, key in (("sourceList", "source"), ("destinationList", "destination")):
-        for i, item in _items(event.get(field)):
+        if field not in event:
+            continue
+        for i, item in _items(event[field]):
             if isinstance(item, Mapping) and key in item:
                 yield from _identifier_found(item[key], prefix, field, i, key)
 
