@@ -360,6 +360,8 @@ def _is_event(document: Mapping[str, Any]) -> bool:
 
 def _with_context(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """A copy of the event whose "@context" also holds the document's context."""
+    if context is not None and "@context" not in event:
+        return {"@context": context, **event}
     copy = dict(event)
     if context is None or copy.get("@context") == context:
         return copy

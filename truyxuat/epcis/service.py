@@ -45,6 +45,9 @@ _CHUNK = 500
 # Rows per COPY write: PostgreSQL takes one chunk in while the next is prepared.
 _COPY_CHUNK = 1000
 _FRACTION = re.compile(r"(\.\d{6})\d+")
+_PLAIN_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 _EPC_ROLES: dict[str, EpcRole] = {
     "epcList": EpcRole.epc,
     "childEPCs": EpcRole.child,
@@ -91,6 +94,9 @@ def validator_for(schema_path: Path | None) -> EpcisValidator:
 
 def parse_time(value: str) -> datetime:
     """Parses an RFC 3339 date-time with a zone (fractions beyond microseconds are cut)."""
+    if _PLAIN_TIME.fullmatch(value):
+        # The usual form: the C parser alone reads it the same way (Z as UTC).
+        return datetime.fromisoformat(value)
     text = _FRACTION.sub(r"\1", value.strip().upper().replace("Z", "+00:00"))
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
@@ -251,14 +257,17 @@ def event_identifiers(event: Mapping[str, Any]) -> set[tuple[str, str]]:
     """Every (role, identifier) an event names, for MATCH_* queries."""
     found: set[tuple[str, str]] = set()
     for field, role in _EPC_ROLES.items():
-        found.update(
-            (role.value, epc) for epc in _as_list(event.get(field)) if isinstance(epc, str)
-        )
+        if field in event:
+            found.update(
+                (role.value, epc) for epc in _as_list(event[field]) if isinstance(epc, str)
+            )
     parent = event.get("parentID")
     if isinstance(parent, str):
         found.add((EpcRole.parent.value, parent))
     for field, role in _QUANTITY_ROLES.items():
-        for element in _as_list(event.get(field)):
+        if field not in event:
+            continue
+        for element in _as_list(event[field]):
             if isinstance(element, Mapping) and isinstance(element.get("epcClass"), str):
                 found.add((role.value, element["epcClass"]))
     return found
