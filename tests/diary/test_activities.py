@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED_DATA
 from truyxuat.diary.activities import (
     CULTIVATION_STEPS,
     Activity,
@@ -21,7 +21,7 @@ from truyxuat.epcis.validation import EpcisValidator, load_schema
 from truyxuat.errors import ValidationFailed
 from truyxuat.gs1 import make_gln, make_gtin13
 
-SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "data" / "epcis"
+SCHEMA = SHARED_DATA / "epcis"
 SCHEMA_PATH = SCHEMA / "EPCIS-JSON-Schema-2.0.1.json"
 GLN = make_gln("893000001", 1)
 PARTNER = make_gln("893000002", 1)

@@ -3,13 +3,12 @@ bad input and other organizations' growing areas are refused with nothing stored
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.conftest import SHARED_DATA
 from tests.factories import api_headers, gtin_for, make_growing_area, make_org, make_product
 from truyxuat.auth.models import Role
 from truyxuat.auth.principal import Grant, Principal
@@ -19,7 +18,6 @@ from truyxuat.epcis.validation import SCHEMA_ENV, EpcisValidator, load_schema
 from truyxuat.errors import NotFound, ValidationFailed
 from truyxuat.registry.models import GrowingAreaOwner, Organization, OrgKind
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SCHEMA_PATH = SHARED_DATA / "epcis" / "EPCIS-JSON-Schema-2.0.1.json"
 SPRAYING = {"product_name": "Regent 800WG", "dose": "1.5", "dose_uom": "LTR", "phi_days": "7"}
 
