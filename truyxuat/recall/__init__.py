@@ -1,0 +1,1 @@
+"""Recalls: a lot found unsafe, everything downstream of it, and who must act."""
