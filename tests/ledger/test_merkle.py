@@ -26,6 +26,8 @@ from truyxuat.ledger.merkle import (
     root_hash,
     verify_consistency,
     verify_inclusion,
+    verify_subtree_consistency,
+    verify_subtree_inclusion,
 )
 
 SHARED_DATA = Path(
@@ -34,6 +36,8 @@ SHARED_DATA = Path(
 TESTDATA = SHARED_DATA / "merkle" / "testdata"
 INCLUSION_CASES = sorted((TESTDATA / "inclusion").rglob("*.json"))
 CONSISTENCY_CASES = sorted((TESTDATA / "consistency").rglob("*.json"))
+SUBTREE_INCLUSION_CASES = sorted((TESTDATA / "subtreeinclusion").rglob("*.json"))
+SUBTREE_CONSISTENCY_CASES = sorted((TESTDATA / "subtreeconsistency").rglob("*.json"))
 MAX_SIZE = 70
 
 
@@ -262,3 +266,52 @@ def test_proof_errors_name_the_reason() -> None:
         verify_inclusion(LEAVES[5], 13, 13, proof, ROOTS[13])
     with pytest.raises(ProofError, match="first tree"):
         verify_consistency(6, 11, ROOTS[5], ROOTS[11], consistency_proof(LEAVES, 6, 11))
+
+
+@pytest.mark.parametrize("path", SUBTREE_INCLUSION_CASES, ids=case_id)
+def test_subtree_inclusion_testdata(path: Path) -> None:
+    """Each subtree inclusion case (Merkle Tree Certificates draft) verifies or fails as it must."""
+    case = load_case(path)
+    args = (
+        b64(case["leafHash"]),
+        case["leafIdx"],
+        case["start"],
+        case["end"],
+        [b64(p) for p in case["proof"] or []],
+        b64(case["root"]),
+    )
+    if case["wantErr"]:
+        with pytest.raises(ProofError):
+            verify_subtree_inclusion(*args)
+    else:
+        verify_subtree_inclusion(*args)
+
+
+@pytest.mark.parametrize("path", SUBTREE_CONSISTENCY_CASES, ids=case_id)
+def test_subtree_consistency_testdata(path: Path) -> None:
+    """Each subtree consistency case verifies, or fails with ProofError when it must."""
+    case = load_case(path)
+    args = (
+        case["start"],
+        case["end"],
+        case["size"],
+        b64(case["root1"]),
+        b64(case["root2"]),
+        [b64(p) for p in case["proof"] or []],
+    )
+    if case["wantErr"]:
+        with pytest.raises(ProofError):
+            verify_subtree_consistency(*args)
+    else:
+        verify_subtree_consistency(*args)
+
+
+def test_subtree_proofs_agree_with_rfc_9162_proofs_on_whole_trees() -> None:
+    """A subtree starting at 0 is a whole tree, so RFC 9162 proofs verify as subtree proofs."""
+    for size in range(1, 33):
+        for index in range(size):
+            proof = inclusion_proof(LEAVES, index, size)
+            verify_subtree_inclusion(LEAVES[index], index, 0, size, proof, ROOTS[size])
+        for first in range(1, size):
+            proof = consistency_proof(LEAVES, first, size)
+            verify_subtree_consistency(0, first, size, ROOTS[first], ROOTS[size], proof)

@@ -262,3 +262,95 @@ def verify_consistency(
         raise ProofError(
             f"consistency proof does not lead to the root of the second tree ({second})"
         )
+
+
+# --- subtrees (draft-ietf-plants-merkle-tree-certs, section 4) ---------------------------------
+# A subtree [start, end) is a node of some tree: the proofs below relate it to one of its leaves
+# or to a whole tree containing it. RFC 9162 proofs are the special case start == 0.
+
+
+def is_valid_subtree(start: int, end: int) -> bool:
+    """True when [start, end) is a subtree: start is a multiple of BIT_CEIL(end - start)."""
+    if not 0 <= start < end:
+        return False
+    ceiling = 1 << (end - start - 1).bit_length()
+    return start % ceiling == 0
+
+
+def root_from_subtree_inclusion(
+    leaf: bytes, index: int, start: int, end: int, proof: Sequence[bytes]
+) -> bytes:
+    """Returns the subtree hash an inclusion proof of leaf `index` in [start, end) leads to."""
+    if not is_valid_subtree(start, end):
+        raise ProofError(f"[{start}, {end}) is not a subtree")
+    if not start <= index < end:
+        raise ProofError(f"leaf index {index} is not in the subtree [{start}, {end})")
+    # Relative to the subtree the path is an ordinary one in a tree of end - start leaves.
+    return root_from_inclusion(leaf, index - start, end - start, proof)
+
+
+def verify_subtree_inclusion(
+    leaf: bytes, index: int, start: int, end: int, proof: Sequence[bytes], subtree: bytes
+) -> None:
+    """Checks that `leaf` is at `index` in the subtree [start, end) whose hash is `subtree`."""
+    _check_hash(subtree, "subtree hash")
+    if root_from_subtree_inclusion(leaf, index, start, end, proof) != subtree:
+        raise ProofError(f"inclusion proof for leaf {index} does not lead to the subtree hash")
+
+
+def verify_subtree_consistency(
+    start: int, end: int, size: int, subtree: bytes, root: bytes, proof: Sequence[bytes]
+) -> None:
+    """Checks that the subtree [start, end) with hash `subtree` is part of the tree of `size`
+    leaves with `root` (draft-ietf-plants-merkle-tree-certs, section 4.4.3).
+
+    An empty subtree (hash SHA-256("")) is part of any tree, with an empty proof, as in the
+    reference implementation's test vectors; the hashes are compared, not length-checked, also
+    as there.
+    """
+    if start == end and start >= 0:
+        if proof:
+            raise ProofError("an empty subtree needs an empty consistency proof")
+        if subtree != EMPTY_ROOT:
+            raise ProofError("an empty subtree's hash must be the empty tree hash")
+        return
+    if not is_valid_subtree(start, end):
+        raise ProofError(f"[{start}, {end}) is not a subtree")
+    if end > size:
+        raise ProofError(f"subtree end {end} is beyond the tree size {size}")
+    for position, c in enumerate(proof):
+        _check_hash(c, f"proof hash {position}")
+    fn, sn, tn = start, end - 1, size - 1
+    if sn == tn:
+        # The subtree ends where the tree does: climb to the node that is the subtree.
+        while fn != sn:
+            fn, sn, tn = fn >> 1, sn >> 1, tn >> 1
+    else:
+        # Climb while the subtree's last node is a right child (its parent is inside it).
+        while fn != sn and sn & 1:
+            fn, sn, tn = fn >> 1, sn >> 1, tn >> 1
+    path = list(proof)
+    if fn == sn:
+        fr = sr = subtree
+    else:
+        if not path:
+            raise ProofError("consistency proof is empty for a subtree that is not a node")
+        fr = sr = path.pop(0)
+    for c in path:
+        if tn == 0:
+            raise ProofError("consistency proof is longer than the path to the root")
+        if sn & 1 or sn == tn:
+            if fn < sn:
+                fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not sn & 1 and sn != 0:
+                fn, sn, tn = fn >> 1, sn >> 1, tn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn, tn = fn >> 1, sn >> 1, tn >> 1
+    if tn != 0:
+        raise ProofError("consistency proof is shorter than the path to the root")
+    if fr != subtree:
+        raise ProofError("consistency proof does not lead to the subtree hash")
+    if sr != root:
+        raise ProofError("consistency proof does not lead to the tree root")
