@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from truyxuat.auth.cli import apikey_app, exit_with_error, user_app
@@ -81,6 +83,47 @@ def serve(
         reload=reload,
         proxy_headers=True,
     )
+
+
+@app.command("backup")
+def backup_command(
+    archive: Path = typer.Argument(..., help="The backup file to write (a tar archive)."),
+) -> None:
+    """Backs up the database and uploaded files into one archive (safe while serving)."""
+    from truyxuat.backup import backup
+
+    settings = get_settings()
+    try:
+        done = backup(settings.database_url, settings.data_dir, archive)
+    except DomainError as exc:
+        exit_with_error(exc)
+    typer.echo(
+        f"backed up {done.rows} rows in {done.tables} tables and {done.files} files "
+        f"({done.store}, schema {done.revision}) to {archive}"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    archive: Path = typer.Argument(..., help="A backup archive made by `truyxuat backup`."),
+    yes: bool = typer.Option(False, "--yes", help="Replace the current data without asking."),
+) -> None:
+    """Replaces the database and uploaded files with a backup (all or nothing)."""
+    from truyxuat.backup import read_manifest, restore
+
+    settings = get_settings()
+    try:
+        manifest = read_manifest(archive)
+        if not yes:
+            typer.confirm(
+                f"Replace every record of {_redact(settings.database_url)} with the backup "
+                f"of {manifest['created_at']}?",
+                abort=True,
+            )
+        done = restore(settings.database_url, settings.data_dir, archive)
+    except DomainError as exc:
+        exit_with_error(exc)
+    typer.echo(f"restored {done.rows} rows in {done.tables} tables and {done.files} files")
 
 
 def _redact(url: str) -> str:
