@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tarfile
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from tests.conftest import STORES, _drop_postgres_database, _postgres_database
 from tests.factories import make_org, make_product
-from truyxuat.db import make_engine, make_sessionmaker, session_scope, upgrade
+from tests.ops.conftest import run_cli as _run
+from truyxuat.db import make_engine, make_sessionmaker, session_scope
 from truyxuat.registry.models import Organization, Product
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "truyxuat", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-
-
-@pytest.fixture(params=STORES)
-def node(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The environment of a node with its own freshly migrated database and data folder."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'node.db'}"
-        name = None
-    else:
-        name = f"truyxuat_backup_{uuid.uuid4().hex[:10]}"
-        url = _postgres_database(name)
-    upgrade(url)
-    yield {
-        **os.environ,
-        "TRUYXUAT_DATABASE_URL": url,
-        "TRUYXUAT_DATA_DIR": str(tmp_path / "data"),
-        "TRUYXUAT_SECRET_KEY": "backup-test",
-    }
-    if name is not None:
-        _drop_postgres_database(name)
 
 
 def _codes(url: str) -> tuple[list[str], list[str]]:
