@@ -28,6 +28,20 @@ class Settings(BaseSettings):
     resolver_base: str = "http://127.0.0.1:8000"
     """The GS1 Digital Link resolver printed in every stamp's QR code (no trailing slash)."""
     stamp_run_max: int = 1_000_000
+    ledger_origin: str = "truyxuat.example/ledger"
+    """The ledger's name: the origin line of its checkpoints and its signing key's name."""
+    ledger_key: str = ""
+    """Base64 Ed25519 seed signing checkpoints; generated into var/ledger_key when unset."""
+    ledger_witness_name: str = "truyxuat.example/witness"
+    """The name this node cosigns other logs' checkpoints under, as a witness."""
+    ledger_witness_key: str = ""
+    """Base64 Ed25519 seed for cosignatures; generated into var/ledger_witness_key when unset."""
+    ledger_witness_logs: list[str] = []
+    """Verifier keys of the logs this node witnesses (POST /ledger/cosign)."""
+    ledger_witnesses: list[str] = []
+    """Verifier keys of the witnesses whose cosignatures this ledger accepts and shows."""
+    ledger_integrate_interval: float = 1.0
+    """Seconds between background integrations of new ledger entries (0 turns it off)."""
 
     def resolved_secret_key(self) -> str:
         """Returns the session-signing key, creating a random one in the data dir if unset."""
