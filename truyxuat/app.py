@@ -28,6 +28,13 @@ SECURITY_HEADERS = {
         "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }
+# The shop widget under /embed/ alone may be framed by any site (and sends no X-Frame-Options).
+EMBED_HEADERS = {
+    **{k: v for k, v in SECURITY_HEADERS.items() if k != "X-Frame-Options"},
+    "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "frame-ancestors 'none'", "frame-ancestors *"
+    ),
+}
 
 
 def create_app(

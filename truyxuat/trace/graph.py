@@ -627,7 +627,7 @@ def _balance_flags(graph: TraceGraph, tolerance: float) -> list[Flag]:
                 Flag(
                     "transformation_imbalance",
                     event.event_id,
-                    "Outputs exceed inputs beyond the tolerance",
+                    N_("Outputs exceed inputs beyond the tolerance"),
                     {
                         "dimension": in_dim,
                         "inputs": round(inputs, 6),
@@ -656,7 +656,7 @@ def _shipment_flags(graph: TraceGraph) -> list[Flag]:
             Flag(
                 "shipment_without_receipt",
                 event.event_id,
-                "Shipment without a matching receipt",
+                N_("Shipment without a matching receipt"),
                 {
                     "shipped": sorted(shipped),
                     "destinations": event.parties("destination"),
