@@ -92,4 +92,7 @@ def create_app(
     app.include_router(registry_pages)
     app.include_router(stamps_pages)
     app.include_router(diary_pages)
+    from truyxuat.ledger.api import install as install_ledger
+
+    install_ledger(app)
     return app

@@ -69,6 +69,14 @@ class Conflict(DomainError):
     title = N_("Conflict")
 
 
+class TooManyRequests(DomainError):
+    """The caller tried too often (sign-in failures, PIN guesses) and must wait."""
+
+    status = 429
+    type_slug = "too-many-requests"
+    title = N_("Too many requests")
+
+
 class ValidationFailed(DomainError):
     """The input broke one or more rules; `errors` names each field."""
 

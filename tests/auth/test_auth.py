@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from tests.factories import PASSWORD, api_headers, make_authority, make_org, make_user
 from truyxuat.auth import service
 from truyxuat.auth.models import ApiKey, Role, User
-from truyxuat.errors import Unauthorized, ValidationFailed
+from truyxuat.errors import TooManyRequests, Unauthorized, ValidationFailed
 from truyxuat.registry.models import OrgKind
 
 
@@ -161,3 +161,39 @@ def test_national_authority_is_created_in_authority_org(db: Session) -> None:
     assert moit.kind is OrgKind.authority
     user = make_user(db, moit, Role.authority)
     assert isinstance(user, User)
+
+
+def test_account_is_locked_after_repeated_wrong_passwords(client: TestClient, db: Session) -> None:
+    org = make_org(db)
+    user = make_user(db, org, Role.org_admin)
+    other = make_user(db, org, Role.org_staff)
+    for _ in range(service.ACCOUNT_MAX_FAILURES):
+        wrong = client.post("/login?lang=en", data={"email": user.email, "password": "x" * 12})
+        assert wrong.status_code == 401
+    # Past the limit even the right password is refused until the window ends ...
+    locked = client.post("/login?lang=en", data={"email": user.email, "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins for this account" in locked.text
+    vi = client.post("/login?lang=vi", data={"email": user.email, "password": PASSWORD})
+    assert "Đăng nhập sai quá nhiều lần" in vi.text
+    # ... while other accounts keep working from the same device.
+    fine = client.post(
+        "/login", data={"email": other.email, "password": PASSWORD}, follow_redirects=False
+    )
+    assert fine.status_code == 303
+
+
+def test_one_client_spraying_many_accounts_is_slowed_down(db: Session) -> None:
+    for n in range(service.CLIENT_MAX_FAILURES):
+        with pytest.raises(Unauthorized):
+            service.authenticate_password(
+                db, email=f"ghost{n}@example.vn", password="x" * 12, client="203.0.113.9"
+            )
+    with pytest.raises(TooManyRequests):
+        service.authenticate_password(
+            db, email="ghost-last@example.vn", password="x" * 12, client="203.0.113.9"
+        )
+    with pytest.raises(Unauthorized):  # another client is not affected
+        service.authenticate_password(
+            db, email="ghost-last@example.vn", password="x" * 12, client="198.51.100.7"
+        )

@@ -115,3 +115,17 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(64))
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LoginFailureWindow(Base):
+    """Failed sign-ins of one account or from one client within one fixed time window.
+
+    `subject` is `account:` plus a hash of the e-mail (no address kept) or `client:` plus the
+    IP address; rows of past windows are harmless and may be pruned.
+    """
+
+    __tablename__ = "login_failure"
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

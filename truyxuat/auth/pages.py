@@ -52,13 +52,18 @@ def login(
 ) -> Response:
     """Checks credentials and opens a session (login CSRF is moot: it sets a new session)."""
     try:
-        user = service.authenticate_password(db, email=email, password=password)
+        user = service.authenticate_password(
+            db,
+            email=email,
+            password=password,
+            client=request.client.host if request.client else None,
+        )
     except DomainError as exc:
         return render(
             request,
             "login.html",
             {"next": _safe_next(next), "errors": form_errors(exc, locale), "email": email},
-            status_code=401,
+            status_code=exc.status,
         )
     token = service.start_web_session(
         db, user=user, max_age=request.app.state.settings.session_max_age

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -18,10 +18,26 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from truyxuat.auth.models import ApiKey, AuditEntry, Membership, Role, User, WebSession
+from truyxuat.auth.models import (
+    ApiKey,
+    AuditEntry,
+    LoginFailureWindow,
+    Membership,
+    Role,
+    User,
+    WebSession,
+)
 from truyxuat.auth.principal import Grant, Principal
 from truyxuat.db import utcnow
-from truyxuat.errors import N_, Conflict, Forbidden, NotFound, Unauthorized, invalid
+from truyxuat.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    invalid,
+)
 from truyxuat.registry.models import Organization, OrgKind
 
 API_KEY_PREFIX = "tx"
@@ -104,13 +120,77 @@ def grants_for_user(session: Session, user_id: uuid.UUID) -> tuple[Grant, ...]:
     return tuple(Grant(org_id, role, province) for org_id, role, province in rows)
 
 
-def authenticate_password(session: Session, *, email: str, password: str) -> User:
-    """Returns the user for valid credentials; one vague error for every failure."""
+LOGIN_WINDOW = timedelta(minutes=15)
+ACCOUNT_MAX_FAILURES = 5
+"""Wrong passwords for one account per window before it is locked for the rest of the window."""
+CLIENT_MAX_FAILURES = 30
+"""Failed sign-ins from one client per window (password spraying across many accounts)."""
+
+
+def _login_subjects(email: str, client: str | None) -> list[str]:
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:40]
+    subjects = [f"account:{account}"]
+    if client:
+        subjects.append(f"client:{client}"[:100])
+    return subjects
+
+
+def _login_window(now: datetime) -> datetime:
+    minutes = int(LOGIN_WINDOW.total_seconds() // 60)
+    return now.replace(minute=now.minute - now.minute % minutes, second=0, microsecond=0)
+
+
+def _ensure_login_allowed(session: Session, subjects: list[str], window: datetime) -> None:
+    """Refuses before any password is checked, so a locked account also costs no argon2 time."""
+    counts = dict(
+        session.execute(
+            select(LoginFailureWindow.subject, LoginFailureWindow.count).where(
+                LoginFailureWindow.subject.in_(subjects),
+                LoginFailureWindow.window_start == window,
+            )
+        ).all()
+    )
+    minutes = int((window + LOGIN_WINDOW - utcnow()).total_seconds() // 60) + 1
+    if counts.get(subjects[0], 0) >= ACCOUNT_MAX_FAILURES:
+        raise TooManyRequests(
+            N_("Too many failed sign-ins for this account; try again in {minutes} minutes"),
+            minutes=minutes,
+        )
+    if len(subjects) > 1 and counts.get(subjects[1], 0) >= CLIENT_MAX_FAILURES:
+        raise TooManyRequests(
+            N_("Too many failed sign-ins from your device; try again in {minutes} minutes"),
+            minutes=minutes,
+        )
+
+
+def _note_login_failure(session: Session, subjects: list[str], window: datetime) -> None:
+    for subject in subjects:
+        row = session.get(LoginFailureWindow, (subject, window))
+        if row is None:
+            session.add(LoginFailureWindow(subject=subject, window_start=window, count=1))
+        else:
+            row.count += 1
+    session.flush()
+
+
+def authenticate_password(
+    session: Session, *, email: str, password: str, client: str | None = None
+) -> User:
+    """Returns the user for valid credentials; one vague error for every failure.
+
+    Failures are counted per account and per client (`client`, e.g. the IP address); past the
+    limits sign-in is refused until the window ends. The caller must commit after a failure
+    too, or the count is lost (the login page answers the failure without raising).
+    """
+    subjects = _login_subjects(email, client)
+    window = _login_window(utcnow())
+    _ensure_login_allowed(session, subjects, window)
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or not user.is_active or not verify_password(user.password_hash, password):
         if user is None:
             # Spend the same time as a real check so timing does not reveal which emails exist.
             verify_password(_DUMMY_HASH, password)
+        _note_login_failure(session, subjects, window)
         raise Unauthorized(N_("Wrong email or password"))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
