@@ -1,4 +1,4 @@
-"""`truyxuat demo load`: the four example chains load through the services, once, on both stores."""
+"""`truyxuat demo load`: the five example chains load through the services, once, on both stores."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from truyxuat.auth import service as auth_service
 from truyxuat.auth.models import Membership, Role, User
 from truyxuat.auth.principal import Principal
+from truyxuat.config import Settings
 from truyxuat.demo import DEMO_LOGINS, DEMO_PASSWORD, PLATFORM_CODE, load
 from truyxuat.errors import Conflict
 from truyxuat.gs1 import gtin_matches_prefix, normalize_gtin
@@ -44,6 +45,7 @@ EMAIL = re.compile(r"[\w.+-]+@truyxuat\.example")
 PROVINCE_BOXES = {
     "01": (105.25, 20.55, 106.05, 21.40),  # Hà Nội
     "22": (106.40, 20.65, 108.10, 21.70),  # Quảng Ninh
+    "31": (105.90, 20.45, 107.15, 21.25),  # Hải Phòng, with the former Hải Dương
     "24": (105.85, 20.95, 107.05, 21.65),  # Bắc Ninh, with the former Bắc Giang
     "33": (105.85, 20.30, 106.70, 21.05),  # Hưng Yên, with the former Thái Bình
     "79": (106.30, 10.00, 107.60, 11.55),  # Hồ Chí Minh City
@@ -61,9 +63,9 @@ def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def demo(db: Session) -> str:
+def demo(db: Session, settings: Settings) -> str:
     """The demo data, loaded into the test's rolled-back transaction."""
-    return load(db, if_empty=True)
+    return load(db, if_empty=True, settings=settings)
 
 
 def _count(db: Session, model: type, *where: object) -> int:
@@ -92,21 +94,26 @@ def test_demo_load_writes_every_chain_and_reports_it(db: Session, demo: str) -> 
     ponds = _count(db, Facility, Facility.kind == FacilityKind.pond, Facility.province_code == "96")
     assert ponds >= 3
     assert _count(db, Product, Product.moit_group == MoitGroup.processed_milk) >= 1
+    assert _count(db, Product, Product.moit_group == MoitGroup.beer) >= 2
     assert _count(db, Product, Product.ocop_stars == 4, Product.origin_province_code == "22") >= 1
 
 
-def test_second_load_with_if_empty_changes_nothing(db: Session, demo: str) -> None:
+def test_second_load_with_if_empty_changes_nothing(
+    db: Session, demo: str, settings: Settings
+) -> None:
     models = (Organization, User, Facility, GrowingArea, Product, AdminUnit)
     before = [_count(db, m) for m in models]
-    again = load(db, if_empty=True)
+    again = load(db, if_empty=True, settings=settings)
     after = [_count(db, m) for m in models]
     assert "already loaded" in again
     assert after == before
 
 
-def test_second_load_without_if_empty_is_refused(db: Session, demo: str) -> None:
+def test_second_load_without_if_empty_is_refused(
+    db: Session, demo: str, settings: Settings
+) -> None:
     with pytest.raises(Conflict):
-        load(db, if_empty=False)
+        load(db, if_empty=False, settings=settings)
 
 
 def test_load_adds_communes_inside_their_provinces(db: Session, demo: str) -> None:
@@ -167,7 +174,11 @@ def test_glns_carry_the_vietnam_prefix(db: Session, demo: str) -> None:
     glns = [*db.scalars(select(Organization.gln)), *db.scalars(select(Facility.gln))]
     present = [g for g in glns if g]
     assert len(present) >= 25
-    assert all(g.startswith("893") and len(g) == 13 for g in present)
+    assert all(len(g) == 13 for g in present)
+    # Only the EU importer (Rotterdam) carries a foreign GS1 prefix: 87 is the Netherlands.
+    foreign = [g for g in present if not g.startswith("893")]
+    importer = db.scalar(select(Organization.gln).where(Organization.code == "HOLLANDIA-IMPORT"))
+    assert foreign == [importer] and importer.startswith("87")
 
 
 def test_certificates_are_current_and_cover_the_chains(db: Session, demo: str) -> None:

@@ -9,7 +9,8 @@ Names, tax codes and GS1 prefixes are made up for the demo.
 from __future__ import annotations
 
 from truyxuat.auth.models import Role
-from truyxuat.demo.places import BAC_NINH
+from truyxuat.demo.journeys import PREFIX
+from truyxuat.demo.places import BAC_NINH, HA_NOI
 from truyxuat.demo.specs import (
     CertSpec,
     Chain,
@@ -87,6 +88,19 @@ CHAIN = Chain(
             phone="0204 3885 660",
             website="https://lucngan-export.example",
         ),
+        OrgSpec(
+            code="HOLLANDIA-IMPORT",
+            kind=OrgKind.enterprise,
+            name="Hollandia Fresh Import B.V. – Văn phòng đại diện tại Hà Nội",
+            name_en="Hollandia Fresh Import B.V. (Rotterdam), Hà Nội representative office",
+            province_code=HA_NOI,
+            commune_code="00166",
+            gs1_prefix=PREFIX["HOLLANDIA-IMPORT"],
+            gln_ref=1,
+            address="Phố Duy Tân, phường Cầu Giấy, thành phố Hà Nội (trụ sở: Rotterdam, Hà Lan)",
+            contact_name="Pieter van Dijk",
+            email="import@hollandia-fresh.example",
+        ),
         _household(
             "HO-LN-NVTHANG",
             "Hộ ông Nguyễn Văn Thắng",
@@ -151,6 +165,13 @@ CHAIN = Chain(
             "LUCNGAN-EXPORT",
             Role.org_staff,
             "packing-house staff: records packing and shipping for the exporter",
+        ),
+        UserSpec(
+            "nhapkhau.hollandia@truyxuat.example",
+            "Pieter van Dijk",
+            "HOLLANDIA-IMPORT",
+            Role.org_admin,
+            "the EU importer (Rotterdam): records receipts of lychee and shrimp shipments",
         ),
     ),
     facilities=(
@@ -345,6 +366,32 @@ CHAIN = Chain(
         ),
     ),
     products=(
+        ProductSpec(
+            key="LYCHEE-FRESH-KIENLAO",
+            org_code="HTX-VT-KIENLAO",
+            item_ref=1,
+            names={
+                "vi": "Vải thiều tươi nguyên liệu HTX Kiên Lao – sọt",
+                "en": "Kiên Lao fresh lychee, field crates (bulk)",
+                "zh": "坚牢鲜荔枝原料 – 筐装散货",
+            },
+            category="Trái cây tươi",
+            net_content="1 kg",
+            origin_province_code=BAC_NINH,
+        ),
+        ProductSpec(
+            key="LYCHEE-FRESH-NAMDUONG",
+            org_code="HTX-VT-NAMDUONG",
+            item_ref=1,
+            names={
+                "vi": "Vải thiều tươi nguyên liệu HTX Nam Dương – sọt",
+                "en": "Nam Dương fresh lychee, field crates (bulk)",
+                "zh": "南阳鲜荔枝原料 – 筐装散货",
+            },
+            category="Trái cây tươi",
+            net_content="1 kg",
+            origin_province_code=BAC_NINH,
+        ),
         ProductSpec(
             key="LYCHEE-5KG",
             org_code="LUCNGAN-EXPORT",

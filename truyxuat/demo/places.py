@@ -12,6 +12,7 @@ from truyxuat.demo.specs import Commune
 HA_NOI = "01"
 QUANG_NINH = "22"
 BAC_NINH = "24"
+HAI_PHONG = "31"
 HUNG_YEN = "33"
 HO_CHI_MINH = "79"
 CA_MAU = "96"

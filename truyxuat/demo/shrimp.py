@@ -249,6 +249,19 @@ CHAIN = Chain(
             origin_province_code=CA_MAU,
         ),
         ProductSpec(
+            key="RAW-BLACK-TIGER",
+            org_code="HTX-TOM-TAMGIANG",
+            item_ref=2,
+            names={
+                "vi": "Tôm sú nguyên liệu tươi sống – thu hoạch tại ao",
+                "en": "Raw black tiger shrimp, live – harvested at the pond",
+                "zh": "鲜活黑虎虾原料 – 塘边收获",
+            },
+            category="Thủy sản nguyên liệu",
+            net_content="1 kg",
+            origin_province_code=CA_MAU,
+        ),
+        ProductSpec(
             key="DRIED-SHRIMP",
             org_code="HTX-TOM-TAMGIANG",
             item_ref=1,
