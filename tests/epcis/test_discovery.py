@@ -15,6 +15,7 @@ from tests.epcis.test_capture import SCHEMA_PATH, make_event
 from tests.epcis.test_query import _capture, _serials
 from tests.factories import api_headers, make_authority, make_org
 from truyxuat.auth.models import Role
+from truyxuat.epcis.epc_format import to_digital_link
 from truyxuat.epcis.validation import SCHEMA_ENV
 
 RECEIVING = "https://ref.gs1.org/cbv/BizStep-receiving"
@@ -94,17 +95,22 @@ def test_discovery_lists_distinct_values_of_the_callers_events(
         "https://ref.gs1.org/cbv/Disp-in_progress",
         "https://ref.gs1.org/cbv/Disp-in_transit",
     ]
-    assert _members(client, headers, "/epcis/readPoints") == [
-        "urn:epc:id:sgln:0614141.07346.1234",
-        OTHER_PLACE,
-    ]
-    assert _members(client, headers, "/epcis/bizLocations") == [OTHER_PLACE]
-    assert _members(client, headers, "/epcis/epcs") == [
+    places = ["urn:epc:id:sgln:0614141.07346.1234", OTHER_PLACE]
+    epcs = [
         "urn:epc:id:sgtin:0614141.107346.1",
         "urn:epc:id:sgtin:0614141.107346.2",
         "urn:epc:id:sgtin:0614141.107346.3",
         "urn:epc:id:sscc:0614141.1234567890",
     ]
+    # Identifiers are listed in canonical GS1 Digital Link form unless asked otherwise.
+    assert _members(client, headers, "/epcis/readPoints") == [to_digital_link(p) for p in places]
+    assert _members(client, headers, "/epcis/bizLocations") == [to_digital_link(OTHER_PLACE)]
+    assert sorted(_members(client, headers, "/epcis/epcs")) == sorted(
+        to_digital_link(e) for e in epcs
+    )
+    as_urn = {**headers, "GS1-EPC-Format": "Always_EPC_URN"}
+    assert sorted(_members(client, as_urn, "/epcis/epcs")) == epcs
+    assert _members(client, as_urn, "/epcis/readPoints") == places
 
 
 def test_discovery_pages_hold_every_value_once(client: TestClient, headers: dict[str, str]) -> None:
@@ -164,8 +170,10 @@ def test_discovery_shows_only_the_callers_organization(client: TestClient, db: S
     _capture(client, headers_a, make_event(1))
     _capture(client, headers_b, make_event(2, bizStep="receiving", readPoint={"id": OTHER_PLACE}))
     assert _members(client, headers_a, "/epcis/bizSteps") == [SHIPPING]
-    assert _members(client, headers_a, "/epcis/epcs") == ["urn:epc:id:sgtin:0614141.107346.1"]
-    assert OTHER_PLACE not in _members(client, headers_a, "/epcis/readPoints")
+    assert _members(client, headers_a, "/epcis/epcs") == [
+        to_digital_link("urn:epc:id:sgtin:0614141.107346.1")
+    ]
+    assert to_digital_link(OTHER_PLACE) not in _members(client, headers_a, "/epcis/readPoints")
     assert _events(client, headers_a, "/epcis/bizSteps/receiving/events") == []
     epc_b = "urn:epc:id:sgtin:0614141.107346.2"
     assert _events(client, headers_a, f"/epcis/epcs/{epc_b}/events") == []
@@ -193,4 +201,6 @@ def test_authority_discovers_the_values_of_its_province_only(
     _capture(client, elsewhere, make_event(2, bizStep="receiving"))
     authority = api_headers(db, make_authority(db, province_code="24"), Role.authority)
     assert _members(client, authority, "/epcis/bizSteps") == [SHIPPING]
-    assert _members(client, authority, "/epcis/epcs") == ["urn:epc:id:sgtin:0614141.107346.1"]
+    assert _members(client, authority, "/epcis/epcs") == [
+        to_digital_link("urn:epc:id:sgtin:0614141.107346.1")
+    ]

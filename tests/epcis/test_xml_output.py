@@ -18,6 +18,7 @@ from tests.factories import api_headers, make_org
 from truyxuat.epcis.epc_format import (
     ALWAYS_DIGITAL_LINK,
     ALWAYS_URN,
+    canonical_identifier,
     check_digit,
     convert_event,
     converter,
@@ -136,13 +137,41 @@ PAIRS = [
     ("urn:epc:id:sgln:0614141.07346.0", "https://id.gs1.org/414/0614141073467"),
     ("urn:epc:class:lgtin:4012345.012345.998877", "https://id.gs1.org/01/04012345123456/10/998877"),
     ("urn:epc:id:sgtin:0614141.107346.a%2Fb", "https://id.gs1.org/01/10614141073464/21/a%2Fb"),
+    # The other EPC schemes of TDS 2.0 with a Digital Link equivalent (TDS examples).
+    ("urn:epc:id:pgln:0614141.00001", "https://id.gs1.org/417/0614141000012"),
+    ("urn:epc:id:grai:0614141.12345.400", "https://id.gs1.org/8003/00614141123452400"),
+    ("urn:epc:id:giai:0614141.12345400", "https://id.gs1.org/8004/061414112345400"),
+    ("urn:epc:id:gsrn:0614141.1234567890", "https://id.gs1.org/8018/061414112345678902"),
+    ("urn:epc:id:gsrnp:0614141.1234567890", "https://id.gs1.org/8017/061414112345678902"),
+    ("urn:epc:id:gdti:0614141.12345.400", "https://id.gs1.org/253/0614141123452400"),
+    ("urn:epc:id:sgcn:4012345.67890.04711", "https://id.gs1.org/255/401234567890104711"),
+    ("urn:epc:id:ginc:0614141.xyz3311cba", "https://id.gs1.org/401/0614141xyz3311cba"),
+    ("urn:epc:id:gsin:0614141.123456789", "https://id.gs1.org/402/06141411234567890"),
+    (
+        "urn:epc:id:cpi:0614141.123ABC.123456789",
+        "https://id.gs1.org/8010/0614141123ABC/8011/123456789",
+    ),
+    (
+        "urn:epc:id:itip:4012345.012345.01.02.987",
+        "https://id.gs1.org/8006/040123451234560102/21/987",
+    ),
+    ("urn:epc:id:upui:1234567.089456.51qIgY", "https://id.gs1.org/01/01234567894560/235/51qIgY"),
 ]
+
+
+def test_canonical_identifier_is_the_digital_link_on_id_gs1_org() -> None:
+    assert canonical_identifier(PAIRS[0][0]) == PAIRS[0][1]
+    assert canonical_identifier(PAIRS[0][1]) == PAIRS[0][1]
+    brand = "https://qr.example.vn/p/01/9520123456788/10/LOT1?linkType=all"
+    assert canonical_identifier(brand) == "https://id.gs1.org/01/09520123456788/10/LOT1"
+    for other in ("urn:uuid:6f6b1d4e-3b0e-4c37-8a7a-1f9d3c1e0001", "https://example.vn/x"):
+        assert canonical_identifier(other) == other
 
 
 @pytest.mark.parametrize(("urn", "link"), PAIRS)
 def test_epc_urn_and_digital_link_convert_both_ways(urn: str, link: str) -> None:
     assert to_digital_link(urn) == link
-    assert to_epc_urn(link) == urn
+    assert to_epc_urn(link, ["0614141", "4012345", "1234567"]) == urn
 
 
 def test_digital_link_to_urn_uses_the_known_company_prefix() -> None:
@@ -154,7 +183,8 @@ def test_digital_link_to_urn_uses_the_known_company_prefix() -> None:
 def test_check_digit_and_unconvertible_values() -> None:
     assert check_digit("0614141073467"[:-1]) == "7"
     for value in (
-        "urn:epc:id:grai:0614141.12345.400",
+        "urn:epc:id:gid:95100000.12345.400",
+        "urn:epc:idpat:sgtin:0614141.107346.*",
         "https://example.com/other",
         "urn:epc:id:sgtin:0614141.107346",
         "https://id.gs1.org/01/123/21/x",

@@ -204,7 +204,11 @@ def _collection(request: Request, resource: str, db: DB, caller: Caller) -> JSON
     """A discovery listing: the distinct values of a resource among the caller's events."""
     params = _params(request)
     values, token = query.discover(db, caller, resource, params)
-    headers = dict(EPCIS_HEADERS)
+    convert, format_header = _epc_format(request, db)
+    if resource in ("epcs", "readPoints", "bizLocations"):
+        # Stored in canonical Digital Link form; written as the GS1-EPC-Format header asks.
+        values = [convert(value) for value in values]
+    headers = {**EPCIS_HEADERS, **format_header}
     if token is not None:
         headers["Link"] = _next_link(request, params, token)
     body = {"@context": [EPCIS_CONTEXT], "type": "Collection", "member": values}

@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -160,3 +162,63 @@ class Subscription(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_notified_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+
+
+class EpcisEventParty(Base):
+    """A GLN an event names in its sourceList or destinationList (EPCIS sharing).
+
+    The organizations (or facilities) holding that GLN may read the event although another
+    organization captured it: the trading partner it was shipped to or received from.
+    """
+
+    __tablename__ = "epcis_event_party"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "event_row_id"],
+            ["epcis_event.org_id", "epcis_event.id"],
+            name="fk_epcis_event_party_event",
+            ondelete="CASCADE",
+        ),
+        Index("ix_epcis_event_party_gln", "gln"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_row_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    gln: Mapped[str] = mapped_column(String(13), primary_key=True)
+
+
+class EpcisSensorReading(Base):
+    """One sensorReport of a captured event, flattened so excursions can be found by SQL.
+
+    `time` is the report's own time, else its sensor element's metadata time, else the
+    event time. `type` is the measurement type in its short GS1 form ("Temperature") or the
+    user's own URI. The event row holds the rest (what, where, why).
+    """
+
+    __tablename__ = "epcis_sensor_reading"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "event_row_id"],
+            ["epcis_event.org_id", "epcis_event.id"],
+            name="fk_epcis_sensor_reading_event",
+            ondelete="CASCADE",
+        ),
+        Index("ix_epcis_sensor_reading_org_type_time", "org_id", "type", "time"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_row_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    element_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[datetime]
+    type: Mapped[str | None] = mapped_column(Text, nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    min_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    mean_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    uom: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    string_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    boolean_value: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    component: Mapped[str | None] = mapped_column(Text, nullable=True)
+    device_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    raw_data: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -52,7 +52,7 @@ def create_query(
     paging = sorted(set(params) & PAGING)
     if paging:
         raise invalid(["query", paging[0]], N_("Unknown query parameter “{name}”"), name=paging[0])
-    build_event_query(principal, params)
+    build_event_query(db, principal, params)
     held = select(NamedQuery.id).where(NamedQuery.org_id == org_id, NamedQuery.name == name)
     if db.scalar(held) is not None:
         raise Conflict(N_("{value} is already registered"), value=name)

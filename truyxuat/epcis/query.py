@@ -22,8 +22,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from truyxuat.auth.principal import Principal, read_filter
+from truyxuat.auth.principal import Principal
+from truyxuat.epcis.epc_format import canonical_identifier
 from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc, EpcRole
+from truyxuat.epcis.sharing import event_read_filter
 from truyxuat.epcis.vocabulary import BIZ_STEP, DISPOSITION, Vocabulary
 from truyxuat.errors import N_, invalid
 from truyxuat.registry.models import Organization
@@ -77,11 +79,13 @@ def normalize_term(value: str, vocabulary: Vocabulary) -> str:
     if value.lower().startswith("urn:epcglobal:cbv:" + vocabulary.urn_prefix):
         return CBV + vocabulary.web_prefix + value.split(":", 4)[4].split(":", 1)[-1]
     web = _CBV_WEB.match(value)
-    if web:
-        return CBV + web.group(1)
-    if value.startswith("cbv:"):
-        return CBV + value[len("cbv:") :]
-    return value
+    rest = web.group(1) if web else value[len("cbv:") :] if value.startswith("cbv:") else None
+    if rest is None:
+        return value
+    prefix = vocabulary.web_prefix
+    if rest.lower().startswith(prefix.lower()):
+        rest = prefix + rest[len(prefix) :]
+    return CBV + rest
 
 
 @dataclass(frozen=True)
@@ -143,13 +147,13 @@ def per_page(params: Mapping[str, Sequence[str]]) -> int:
 
 
 def build_event_query(
-    principal: Principal, params: Mapping[str, Sequence[str]]
+    db: Session, principal: Principal, params: Mapping[str, Sequence[str]]
 ) -> Select[EpcisEvent]:
     """The SELECT of events matching the parameters that the caller may read, in page order."""
     unknown = sorted(name for name in params if name not in KNOWN and name not in PAGING)
     if unknown:
         raise invalid([unknown[0]], N_("Unknown query parameter “{name}”"), name=unknown[0])
-    clauses: list[ColumnElement[bool]] = [read_filter(principal, EpcisEvent.org_id)]
+    clauses: list[ColumnElement[bool]] = [event_read_filter(db, principal)]
     types = _values(params, "eventType")
     if types:
         clauses.append(EpcisEvent.event_type.in_(types))
@@ -162,6 +166,8 @@ def build_event_query(
         if values:
             if vocabulary is not None:
                 values = [normalize_term(value, vocabulary) for value in values]
+            elif name in ("EQ_readPoint", "EQ_bizLocation"):
+                values = [canonical_identifier(value) for value in values]
             clauses.append(column.in_(values))
     for name, roles in MATCH_ROLES.items():
         values = _values(params, name)
@@ -169,7 +175,7 @@ def build_event_query(
             matching = select(EpcisEventEpc.event_row_id).where(
                 EpcisEventEpc.org_id == EpcisEvent.org_id,
                 EpcisEventEpc.role.in_([role.value for role in roles]),
-                EpcisEventEpc.epc.in_(values),
+                EpcisEventEpc.epc.in_([canonical_identifier(value) for value in values]),
             )
             clauses.append(EpcisEvent.id.in_(matching))
     tokens = params.get("nextPageToken") or ()
@@ -235,18 +241,18 @@ def only_paging(params: Mapping[str, Sequence[str]]) -> None:
 
 
 def build_discovery_query(
-    principal: Principal, resource: str, params: Mapping[str, Sequence[str]]
+    db: Session, principal: Principal, resource: str, params: Mapping[str, Sequence[str]]
 ) -> Select[Any]:
     """The SELECT of the distinct values of a discovery resource among the caller's events."""
     only_paging(params)
     column = DISCOVERY_COLUMNS[resource]
     if resource == "epcs":
         clauses: list[ColumnElement[bool]] = [
-            read_filter(principal, EpcisEventEpc.org_id),
+            event_read_filter(db, principal, EpcisEventEpc.org_id, EpcisEventEpc.event_row_id),
             EpcisEventEpc.role.in_(_INSTANCE_ROLES),
         ]
     else:
-        clauses = [read_filter(principal, EpcisEvent.org_id), column.is_not(None)]
+        clauses = [event_read_filter(db, principal), column.is_not(None)]
     tokens = params.get("nextPageToken") or ()
     if tokens:
         clauses.append(column > decode_value_token(tokens[-1]))
@@ -258,7 +264,7 @@ def discover(
 ) -> tuple[list[str], str | None]:
     """One page of a discovery resource's values the caller may see, and the next page token."""
     size = per_page(params)
-    statement = build_discovery_query(principal, resource, params).limit(size + 1)
+    statement = build_discovery_query(db, principal, resource, params).limit(size + 1)
     values = [str(value) for value in db.scalars(statement)]
     if len(values) <= size:
         return values, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import re
 import threading
 import uuid
@@ -28,9 +29,20 @@ from sqlalchemy.orm import Session
 
 from truyxuat.auth.principal import Principal, can_write, ensure_readable
 from truyxuat.db import new_id, utcnow
+from truyxuat.epcis import sensors
+from truyxuat.epcis.epc_format import canonical_identifier
 from truyxuat.epcis.hashing import XML_MEDIA_TYPES, document_events, event_hash, read_document
-from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, EpcisEventEpc, EpcRole
+from truyxuat.epcis.models import (
+    CaptureJob,
+    CaptureState,
+    EpcisEvent,
+    EpcisEventEpc,
+    EpcisEventParty,
+    EpcisSensorReading,
+    EpcRole,
+)
 from truyxuat.epcis.query import PageToken, build_event_query, normalize_term, per_page
+from truyxuat.epcis.sharing import event_parties
 from truyxuat.epcis.validation import (
     EpcisValidator,
     _custom_event_errors,
@@ -79,6 +91,11 @@ _EVENT_COLUMNS = (
     "capture_id",
 )
 _EPC_COLUMNS = ("org_id", "event_row_id", "role", "epc")
+_PARTY_COLUMNS = ("org_id", "event_row_id", "gln")
+_TABLES: dict[str, type[Any]] = {
+    model.__tablename__: model
+    for model in (EpcisEvent, EpcisEventEpc, EpcisEventParty, EpcisSensorReading)
+}
 
 
 @lru_cache(maxsize=4)
@@ -246,30 +263,42 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _place(value: Any) -> str | None:
-    """The id of a readPoint or bizLocation."""
+    """The id of a readPoint or bizLocation, in canonical GS1 Digital Link form."""
     if isinstance(value, Mapping):
         place = value.get("id")
-        return place if isinstance(place, str) else None
+        return _canonical(place) if isinstance(place, str) else None
     return None
 
 
+@lru_cache(maxsize=1 << 14)
+def _canonical(identifier: str) -> str:
+    """`canonical_identifier` remembered (places and classes recur across events)."""
+    return canonical_identifier(identifier)
+
+
 def event_identifiers(event: Mapping[str, Any]) -> set[tuple[str, str]]:
-    """Every (role, identifier) an event names, for MATCH_* queries."""
+    """Every (role, identifier) an event names, for MATCH_* queries.
+
+    Identifiers are in canonical GS1 Digital Link form (EPC URNs converted), so a query finds
+    them whichever form the event or the query used.
+    """
     found: set[tuple[str, str]] = set()
     for field, role in _EPC_ROLES.items():
         if field in event:
             found.update(
-                (role.value, epc) for epc in _as_list(event[field]) if isinstance(epc, str)
+                (role.value, canonical_identifier(epc))
+                for epc in _as_list(event[field])
+                if isinstance(epc, str)
             )
     parent = event.get("parentID")
     if isinstance(parent, str):
-        found.add((EpcRole.parent.value, parent))
+        found.add((EpcRole.parent.value, canonical_identifier(parent)))
     for field, role in _QUANTITY_ROLES.items():
         if field not in event:
             continue
         for element in _as_list(event[field]):
             if isinstance(element, Mapping) and isinstance(element.get("epcClass"), str):
-                found.add((role.value, element["epcClass"]))
+                found.add((role.value, _canonical(element["epcClass"])))
     return found
 
 
@@ -397,15 +426,22 @@ def store_events(
         by_id.add((event_id, declared))
         new.append((event, digest))
     epc_rows: list[tuple[Any, ...]] = []
+    party_rows: list[tuple[Any, ...]] = []
+    reading_rows: list[tuple[Any, ...]] = []
 
     def new_rows() -> Iterator[tuple[Any, ...]]:
-        """The rows of the new events, noting down their identifiers' rows on the way."""
+        """The rows of the new events, noting down their identifiers', trading partners' and
+        sensor readings' rows on the way."""
         for event, digest in new:
             row = _row(org_id, event, digest, record_time, capture_id)
             row_id = row[1]
             epc_rows.extend(
                 (org_id, row_id, role, epc) for role, epc in sorted(event_identifiers(event))
             )
+            if "sourceList" in event or "destinationList" in event:
+                party_rows.extend((org_id, row_id, gln) for gln in sorted(event_parties(event)))
+            if "sensorElementList" in event:
+                reading_rows.extend(sensors.reading_rows(org_id, row_id, event, row[6], parse_time))
             yield row
 
     try:
@@ -414,6 +450,14 @@ def store_events(
                 _insert(db, EpcisEvent.__tablename__, _EVENT_COLUMNS, new_rows())
             if epc_rows:
                 _insert(db, EpcisEventEpc.__tablename__, _EPC_COLUMNS, epc_rows)
+            if new:  # every stored event gets its (salted) ledger leaf in this transaction
+                from truyxuat.ledger.service import append_events
+
+                append_events(db, org_id, new)
+            if party_rows:
+                _insert(db, EpcisEventParty.__tablename__, _PARTY_COLUMNS, party_rows)
+            if reading_rows:
+                _insert(db, EpcisSensorReading.__tablename__, sensors.READING_COLUMNS, reading_rows)
     except (IntegrityError, psycopg.IntegrityError):
         # Another capture stored one of these events between our lookup and our insert.
         raise Conflict(
@@ -429,7 +473,7 @@ def _insert(
     executemany elsewhere."""
     connection = db.connection()
     if connection.dialect.name != "postgresql":
-        target = EpcisEvent if table == EpcisEvent.__tablename__ else EpcisEventEpc
+        target = _TABLES[table]
         db.execute(insert(target), [dict(zip(columns, row, strict=True)) for row in rows])
         return
     driver = connection.connection.driver_connection
@@ -478,6 +522,8 @@ def _copy_text(rows: list[tuple[Any, ...]]) -> str | None:
                 fields.append(str(value))
             elif kind is bool:
                 fields.append("t" if value else "f")
+            elif kind is int or (kind is float and math.isfinite(value)):
+                fields.append(repr(value))
             elif kind is dict:
                 fields.append(json.dumps(value).replace("\\", "\\\\"))
             else:
@@ -519,7 +565,7 @@ def query_events(
 ) -> tuple[list[EpcisEvent], str | None]:
     """One page of the events the caller may read matching the query, and the next page token."""
     size = per_page(params)
-    rows = list(db.scalars(build_event_query(principal, params).limit(size + 1)))
+    rows = list(db.scalars(build_event_query(db, principal, params).limit(size + 1)))
     if len(rows) <= size:
         return rows, None
     last = rows[size - 1]
@@ -532,14 +578,14 @@ def get_event(db: Session, principal: Principal, event_id: str) -> EpcisEvent:
     When an error has been declared for the event, the declaring version is returned.
     """
     row = db.scalar(
-        build_event_query(principal, {"EQ_eventID": [event_id]})
+        build_event_query(db, principal, {"EQ_eventID": [event_id]})
         .order_by(None)
         .order_by(EpcisEvent.error_declared.desc(), EpcisEvent.record_time.desc())
         .limit(1)
     )
     if row is None:
         row = db.scalar(
-            build_event_query(principal, {})
+            build_event_query(db, principal, {})
             .where(EpcisEvent.event_hash == event_id)
             .order_by(None)
             .order_by(EpcisEvent.error_declared.desc())

@@ -200,6 +200,14 @@ MEASUREMENT_TYPES: frozenset[str] = frozenset(
 )
 
 
+# Measurement type names of the GS1 vocabulary drafts that GS1's own EPCIS 2.0 XML examples
+# still use, with the ratified term their JSON-LD twins use (SensorDataExample8 and 11).
+MEASUREMENT_TYPE_SYNONYMS: dict[str, str] = {
+    "EffectiveDoseRate": "DoseEquivalentRate",
+    "Molar_concentration": "AmountOfSubstancePerUnitVolume",
+}
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """One CBV vocabulary: its terms and the prefixes under which GS1 writes them."""
@@ -245,7 +253,8 @@ def cbv_term_known(value: str, vocabulary: Vocabulary) -> bool | None:
     web = _CBV_WEB.match(value)
     if web or value.startswith("cbv:"):
         rest = web.group(1) if web else value[len("cbv:") :]
-        if rest.startswith(vocabulary.web_prefix):
+        # GS1's sensor examples write "Bizstep-"; the prefix is matched whatever its case.
+        if rest.lower().startswith(vocabulary.web_prefix.lower()):
             return rest[len(vocabulary.web_prefix) :] in vocabulary.terms
         return False
     if _GS1_VOC.match(value) or value.startswith("gs1:"):
@@ -260,7 +269,16 @@ def measurement_type_known(value: str) -> bool | None:
     voc = _GS1_VOC.match(value)
     if voc or value.startswith("gs1:"):
         term = voc.group(1) if voc else value[len("gs1:") :]
-        return term in MEASUREMENT_TYPES
+        return term in MEASUREMENT_TYPES or term in MEASUREMENT_TYPE_SYNONYMS
     if _CBV_WEB.match(value) or value.lower().startswith("urn:epcglobal:cbv:"):
         return False
     return None if is_absolute_uri(value) else False
+
+
+def measurement_type_term(value: str) -> str:
+    """A sensorReport type in one form: the ratified GS1 term ("Temperature"), whether written
+    bare, as gs1: CURIE, as Web URI or as a draft synonym; a user's own URI unchanged."""
+    voc = _GS1_VOC.match(value)
+    term = voc.group(1) if voc else value[len("gs1:") :] if value.startswith("gs1:") else value
+    term = MEASUREMENT_TYPE_SYNONYMS.get(term, term)
+    return term if term in MEASUREMENT_TYPES else value
