@@ -54,7 +54,6 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
-        responses=problems.PROBLEM_RESPONSES,
     )
     app.state.settings = settings
     app.state.sessionmaker = session_factory
@@ -64,8 +63,7 @@ def create_app(
     async def security_headers(request: Request, call_next: Any) -> Response:
         """Adds browser hardening headers to every response."""
         response: Response = await call_next(request)
-        headers = EMBED_HEADERS if request.url.path.startswith("/embed/") else SECURITY_HEADERS
-        for name, value in headers.items():
+        for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
@@ -97,26 +95,4 @@ def create_app(
     from truyxuat.ledger.api import install as install_ledger
 
     install_ledger(app)
-    _mount_trace(app)
-    _mount_resolver(app)
     return app
-
-
-def _mount_resolver(app: FastAPI) -> None:
-    """The GS1 Digital Link resolver at the site root, the passport and the shop widget."""
-    from truyxuat.resolver.embed import router as resolver_embed
-    from truyxuat.resolver.pages import router as resolver_pages
-
-    app.include_router(resolver_pages)
-    app.include_router(resolver_embed)
-
-
-def _mount_trace(app: FastAPI) -> None:
-    """Trace graph, recalls and export-market reports (API under /api/v1, and pages)."""
-    from truyxuat.recall.api import router as recall_router
-    from truyxuat.trace.api import router as trace_router
-    from truyxuat.trace.pages import router as trace_pages
-
-    app.include_router(trace_router, prefix="/api/v1")
-    app.include_router(recall_router, prefix="/api/v1")
-    app.include_router(trace_pages)
