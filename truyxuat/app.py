@@ -95,4 +95,16 @@ def create_app(
     from truyxuat.ledger.api import install as install_ledger
 
     install_ledger(app)
+    _mount_trace(app)
     return app
+
+
+def _mount_trace(app: FastAPI) -> None:
+    """Trace graph, recalls and export-market reports (API under /api/v1, and pages)."""
+    from truyxuat.recall.api import router as recall_router
+    from truyxuat.trace.api import router as trace_router
+    from truyxuat.trace.pages import router as trace_pages
+
+    app.include_router(trace_router, prefix="/api/v1")
+    app.include_router(recall_router, prefix="/api/v1")
+    app.include_router(trace_pages)
