@@ -63,7 +63,8 @@ def create_app(
     async def security_headers(request: Request, call_next: Any) -> Response:
         """Adds browser hardening headers to every response."""
         response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        headers = EMBED_HEADERS if request.url.path.startswith("/embed/") else SECURITY_HEADERS
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 
@@ -96,7 +97,17 @@ def create_app(
 
     install_ledger(app)
     _mount_trace(app)
+    _mount_resolver(app)
     return app
+
+
+def _mount_resolver(app: FastAPI) -> None:
+    """The GS1 Digital Link resolver at the site root, the passport and the shop widget."""
+    from truyxuat.resolver.embed import router as resolver_embed
+    from truyxuat.resolver.pages import router as resolver_pages
+
+    app.include_router(resolver_pages)
+    app.include_router(resolver_embed)
 
 
 def _mount_trace(app: FastAPI) -> None:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     resolver_base: str = "http://127.0.0.1:8000"
     """The GS1 Digital Link resolver printed in every stamp's QR code (no trailing slash)."""
     stamp_run_max: int = 1_000_000
+    resolver_copy_distance_km: float = 100.0
+    """Scans of one serial farther apart than this warn of a copied stamp."""
+    resolver_copy_days: int = 120
+    """A serial first scanned longer ago than this warns of a copied stamp."""
     ledger_origin: str = "truyxuat.example/ledger"
     """The ledger's name: the origin line of its checkpoints and its signing key's name."""
     ledger_key: str = ""

@@ -6,6 +6,7 @@ from truyxuat.epcis import models as epcis_models  # noqa: F401
 from truyxuat.ledger import models as ledger_models  # noqa: F401
 from truyxuat.recall import models as recall_models  # noqa: F401
 from truyxuat.registry import models as registry_models
+from truyxuat.resolver import models as resolver_models  # noqa: F401
 from truyxuat.stamps import models as stamps_models  # noqa: F401
 from truyxuat.trace import models as trace_models  # noqa: F401
 

@@ -1,0 +1,1 @@
+"""GS1 Digital Link resolver: linksets, the product passport, scan log and authenticity checks."""

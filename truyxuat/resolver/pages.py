@@ -1,0 +1,524 @@
+"""The resolver at the site root: `/01/...` Digital Links, `/.well-known/gs1resolver`, the
+product passport and its authenticity forms.
+
+A browser asking for a Digital Link gets the passport directly (no redirect: one round trip
+less on a slow phone); a client asking for `application/linkset+json` or `?linkType=all` gets
+the linkset; any other link type is a 307 to its target with the query string passed on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from truyxuat.auth.deps import DB, Caller
+from truyxuat.config import Settings
+from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
+from truyxuat.gs1 import gtin_display
+from truyxuat.registry.models import ProductImage, StoredFile
+from truyxuat.resolver import authenticity, passport, scans, service
+from truyxuat.resolver.languages import LANGUAGE_NAMES, PASSPORT_LANGUAGES, negotiate, translate
+from truyxuat.resolver.linkset import (
+    DATE_AIS,
+    GS1_VOC,
+    LINK_TYPES,
+    LINKSET_CONTEXT,
+    LINKSET_JSON,
+    ItemKey,
+    find,
+    link_header,
+    link_type_uri,
+    linkset,
+    parse_date,
+    parse_path,
+)
+from truyxuat.stamps.service import TooManyRequests
+from truyxuat.web.templating import add_template_dir, environment
+
+add_template_dir(__import__("pathlib").Path(__file__).resolve().parent / "templates")
+
+router = APIRouter(include_in_schema=False)
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Link, Location",
+}
+PIN_OUTCOMES = {
+    "first": N_("Genuine: this is the first verification of this stamp."),
+    "again": N_("Genuine stamp, but its PIN was already verified on {date}."),
+    "wrong": N_("Wrong PIN. {left} attempts left for this stamp."),
+    "voided": N_("This stamp was voided by the producer: it must not be on sale."),
+    "unknown": N_("This stamp is unknown: it may be fake."),
+    "no_pin": N_("This stamp has no PIN to check."),
+}
+
+
+def app_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
+def _raw_path(request: Request) -> str:
+    """The request path still percent-encoded (a lot may hold an encoded slash)."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
+
+
+def _dates(request: Request) -> dict[str, date]:
+    """The AI 17/15/11/13 date qualifiers of the query string."""
+    found: dict[str, date] = {}
+    for ai, kind in DATE_AIS.items():
+        value = request.query_params.get(ai)
+        if value is not None:
+            found[kind] = parse_date(ai, value)
+    return found
+
+
+def _wants_linkset(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return (
+        LINKSET_JSON in accept
+        or ("application/json" in accept and "text/html" not in accept)
+        or "application/ld+json" in accept
+    )
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    locale: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Renders a passport-family page in vi, en or zh."""
+
+    def _(message: str, **params: Any) -> str:
+        return translate(locale, message, **params)
+
+    html = (
+        environment()
+        .get_template(name)
+        .render(
+            {
+                "request": request,
+                "locale": locale,
+                "languages": PASSPORT_LANGUAGES,
+                "language_names": LANGUAGE_NAMES,
+                "_": _,
+                "gettext": _,
+                **context,
+            }
+        )
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Content-Language"] = locale
+    response.headers["Vary"] = "Accept, Accept-Language"
+    return response
+
+
+@router.get("/.well-known/gs1resolver")
+def resolver_description(settings: AppSettings) -> JSONResponse:
+    """The resolver description file (GS1 resolver spec 8.11)."""
+    root = settings.resolver_base.rstrip("/")
+    body = {
+        "name": "truyxuat GS1 Digital Link resolver",
+        "resolverRoot": root,
+        "supportedPrimaryKeys": ["gtin"],
+        "supportedKeyQualifiers": {"gtin": ["10", "21"]},
+        "supportedDataAttributes": sorted(DATE_AIS),
+        "supportedLinkType": [f"gs1:{t}" for t in LINK_TYPES],
+        "linkTypeDefaultCanBeLinkset": True,
+        "supportedContextValuesEnumerated": [],
+        "supportedLanguages": list(PASSPORT_LANGUAGES),
+        "linkset": f"{root}/01/{{gtin}}?linkType=all",
+        "contact": settings.public_base_url,
+    }
+    return JSONResponse(body, headers=CORS)
+
+
+@router.options("/01/{rest:path}")
+@router.options("/.well-known/gs1resolver")
+def preflight() -> Response:
+    """CORS preflight: any origin may read the resolver with GET or HEAD."""
+    return Response(
+        status_code=204,
+        headers={
+            **CORS,
+            "Allow": "GET, HEAD, OPTIONS",
+            "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+            "Access-Control-Allow-Headers": "Accept, Accept-Language",
+            "Access-Control-Max-Age": "86400",
+        },
+    )
+
+
+@router.api_route("/01/{rest:path}", methods=["GET", "HEAD"])
+def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
+    """Resolves a GS1 Digital Link: passport, linkset, or a redirect to one link type."""
+    key = parse_path(_raw_path(request))
+    qualifiers = _dates(request)
+    locale = negotiate(request)
+    product, _producer = passport.load_product(db, key.gtin)
+    contexts = service.contexts(key, product, settings, locale)
+    header = link_header(contexts, service.linkset_href(settings, key))
+    headers = {**CORS, "Link": header, "Vary": "Accept, Accept-Language"}
+    link_type = request.query_params.get("linkType")
+    if link_type == "all" or (link_type is None and _wants_linkset(request)):
+        body = linkset(contexts)
+        media_type = LINKSET_JSON
+        if "application/ld+json" in request.headers.get("accept", ""):
+            body["@context"] = LINKSET_CONTEXT
+            media_type = "application/ld+json"
+        return JSONResponse(body, media_type=media_type, headers=headers)
+    if link_type:
+        uri = link_type_uri(link_type)
+        if uri not in (GS1_VOC + "pip", GS1_VOC + "defaultLink"):
+            target = find(contexts, link_type) if uri else None
+            if target is None:
+                target = find(contexts, "defaultLink")
+            assert target is not None
+            return RedirectResponse(
+                _pass_query(target.href, request), status_code=307, headers=headers
+            )
+    return passport_page(request, db, settings, key, qualifiers, locale, headers)
+
+
+def _pass_query(href: str, request: Request) -> str:
+    """The target with the request's query (bar linkType) passed on, before any fragment."""
+    passed = [(k, v) for k, v in request.query_params.multi_items() if k != "linkType"]
+    if not passed:
+        return href
+    base, hash_mark, fragment = href.partition("#")
+    joined = base + ("&" if "?" in base else "?") + urlencode(passed)
+    return joined + hash_mark + fragment
+
+
+def _json_ld(view: passport.Passport, settings: Settings, locale: str) -> str:
+    """schema.org Product with the GS1 Web Vocabulary terms, as a JSON-LD data block."""
+    key = view.key
+    product = view.product
+    names = product.names or {}
+    data: dict[str, Any] = {
+        "@context": {"@vocab": "https://schema.org/", "gs1": GS1_VOC},
+        "@type": ["Product", "gs1:Product"],
+        "@id": key.uri(),
+        "url": settings.resolver_base.rstrip("/") + key.path,
+        "name": view.name(locale),
+        "gtin": product.gtin,
+        "gs1:gtin": product.gtin,
+        "gs1:productName": [{"@value": v, "@language": k} for k, v in names.items() if v],
+        "manufacturer": {"@type": "Organization", "name": view.producer.name},
+        "gs1:manufacturer": {
+            "@type": "gs1:Organization",
+            "gs1:organizationName": view.producer.name,
+        },
+        "countryOfOrigin": "VN",
+        "gs1:countryOfOrigin": {"gs1:countryCode": "VN"},
+    }
+    if view.producer.gln:
+        data["gs1:manufacturer"]["gs1:globalLocationNumber"] = view.producer.gln
+    if product.net_content:
+        data["gs1:netContent"] = product.net_content
+    if view.lot:
+        data["gs1:hasBatchLotNumber"] = view.lot
+    if key.serial:
+        data["serialNumber"] = key.serial
+        data["gs1:hasSerialNumber"] = key.serial
+    if view.image_id:
+        data["image"] = f"{settings.resolver_base.rstrip('/')}/passport/images/{view.image_id}"
+    if "expiry" in view.dates:
+        data["gs1:expirationDate"] = view.dates["expiry"].isoformat()
+    if "best_before" in view.dates:
+        data["gs1:bestBeforeDate"] = view.dates["best_before"].isoformat()
+    if view.certificates:
+        data["gs1:certification"] = [
+            {
+                "@type": "gs1:CertificationDetails",
+                "gs1:certificationStandard": c.name,
+                "gs1:certificationAgency": c.issuer,
+                "gs1:certificationIdentification": c.number,
+                "gs1:certificationStartDate": c.valid_from.isoformat(),
+                "gs1:certificationEndDate": c.valid_to.isoformat(),
+                "gs1:certificationStatus": c.status,
+            }
+            for c in view.certificates
+        ]
+        data["hasCertification"] = [
+            {"@type": "Certification", "name": c.name, "identifier": c.number}
+            for c in view.certificates
+        ]
+    # "</" would end the script element early; JSON allows escaping the slash.
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _view(
+    db: Session,
+    settings: Settings,
+    key: ItemKey,
+    qualifiers: dict[str, date],
+    *,
+    scan: Any = None,
+) -> dict[str, Any]:
+    """The template context of a passport (loads everything the page shows)."""
+    view = passport.load(db, key)
+    for kind, value in qualifiers.items():
+        view.dates.setdefault(kind, value)
+    recall = service.recall_notice(db, key.gtin, view.lot)
+    stats = scans.stats(db, key, view.lot)
+    signs = scans.copy_signs(
+        db,
+        key,
+        far_km=settings.resolver_copy_distance_km,
+        long_days=settings.resolver_copy_days,
+        first_at=stats.first_at,
+    )
+    warnings = authenticity.warnings(key, view.stamp, signs, recall is not None)
+    today = datetime.now(UTC).date()
+    expired = view.dates.get("expiry")
+    return {
+        "p": view,
+        "key": key,
+        "gtin_display": gtin_display(key.gtin),
+        "recall": recall,
+        "stats": stats,
+        "warnings": warnings,
+        "scan": scan,
+        "has_pin": authenticity.has_pin(view.stamp),
+        "bundle": service.proof_bundle(db, view.last_event_hash),
+        "json_ld": _json_ld(view, settings, "vi"),
+        "expired": expired is not None and expired < today,
+        "local_time": passport.local_time,
+        "reasons": authenticity.REPORT_REASONS,
+        "linkset_href": service.linkset_href(settings, key),
+    }
+
+
+def passport_page(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    key: ItemKey,
+    qualifiers: dict[str, date],
+    locale: str,
+    headers: dict[str, str],
+) -> Response:
+    """The passport; a never-issued serial answers 404 with its warning (not a 200 error)."""
+    scan = None
+    if request.method == "GET":
+        stamp_lot = key.lot
+        if key.serial and not stamp_lot:
+            found = passport.load_stamp(db, key)
+            stamp_lot = found.lot if found else None
+        scan = scans.record(db, key, stamp_lot, request.headers.get("user-agent", ""), locale)
+    context = _view(db, settings, key, qualifiers, scan=scan)
+    status = 404 if key.serial and context["p"].stamp is None else 200
+    return render(request, "resolver/passport.html", context, locale, status, headers)
+
+
+def _key_from_form(values: dict[str, Any]) -> ItemKey:
+    gtin = str(values.get("gtin", ""))
+    path = f"/01/{gtin}"
+    from urllib.parse import quote
+
+    if values.get("lot"):
+        path += f"/10/{quote(str(values['lot']), safe='')}"
+    if values.get("serial"):
+        path += f"/21/{quote(str(values['serial']), safe='')}"
+    return parse_path(path)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/passport/pin")
+async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response:
+    """The consumer types the scratch-off PIN; the passport answers with the verdict."""
+    form = dict((await request.form()).items())
+    key = _key_from_form(form)
+    locale = negotiate(request)
+    status = 200
+    outcome: dict[str, Any]
+    try:
+        result = authenticity.check_pin(
+            db, settings, client=_client(request), key=key, pin=str(form.get("pin", ""))
+        )
+        when = result.first_verified_at
+        message = translate(
+            locale,
+            PIN_OUTCOMES[result.outcome],
+            date=passport.local_time(
+                passport.Step(when, "+07:00", "", "", "", "", "", "", "")
+            ).strftime("%d/%m/%Y %H:%M")
+            if when
+            else "",
+            left=result.attempts_left or 0,
+        )
+        outcome = {"kind": result.outcome, "genuine": result.genuine, "message": message}
+    except TooManyRequests as exc:
+        status = 429
+        outcome = {"kind": "limited", "genuine": False, "message": translate(locale, exc.message)}
+    except ValidationFailed as exc:
+        status = 422
+        outcome = {
+            "kind": "invalid",
+            "genuine": False,
+            "message": translate(locale, exc.errors[0].message, **exc.errors[0].params),
+        }
+    # Wrong guesses must count even though the page reports them: commit now.
+    db.commit()
+    context = _view(db, settings, key, {})
+    context["pin_outcome"] = outcome
+    return render(request, "resolver/passport.html", context, locale, status)
+
+
+@router.post("/passport/report")
+async def report_fake(request: Request, db: DB, settings: AppSettings) -> Response:
+    """Stores a report of a suspected fake for the producer and the province's authority."""
+    form = await request.form()
+    values = dict(form.items())
+    key = _key_from_form(values)
+    locale = negotiate(request)
+    view = passport.load(db, key)
+    scan_id = None
+    try:
+        scan_id = uuid.UUID(str(values.get("scan_id", "")))
+    except ValueError:
+        scan_id = None
+    context: dict[str, Any]
+    try:
+        authenticity.report_fake(
+            db,
+            product=view.product,
+            producer=view.producer,
+            key=key,
+            lot=view.lot,
+            reasons=[str(r) for r in form.getlist("reasons")],
+            where_bought=str(values.get("where_bought", "")),
+            message=str(values.get("message", "")),
+            scan_id=scan_id,
+        )
+    except ValidationFailed as exc:
+        context = _view(db, settings, key, {})
+        context["report_error"] = translate(locale, exc.errors[0].message, **exc.errors[0].params)
+        return render(request, "resolver/passport.html", context, locale, 422)
+    context = _view(db, settings, key, {})
+    context["report_sent"] = True
+    return render(request, "resolver/passport.html", context, locale)
+
+
+@router.post("/passport/scans/{scan_id}/place")
+async def scan_place(
+    scan_id: uuid.UUID, request: Request, db: DB, settings: AppSettings
+) -> Response:
+    """Attaches the consented coarse place to a scan; answers the warnings it now shows."""
+    try:
+        body = await request.json()
+        latitude, longitude = float(body["latitude"]), float(body["longitude"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise invalid("latitude", N_("The place is not a valid latitude and longitude")) from exc
+    scan = scans.set_place(db, scan_id, latitude, longitude)
+    locale = negotiate(request)
+    key = ItemKey(scan.gtin, None if scan.serial else scan.lot, scan.serial)
+    stamp = passport.load_stamp(db, key)
+    stats = scans.stats(db, key, scan.lot)
+    signs = scans.copy_signs(
+        db,
+        key,
+        far_km=settings.resolver_copy_distance_km,
+        long_days=settings.resolver_copy_days,
+        first_at=stats.first_at,
+    )
+    recall = service.recall_notice(db, key.gtin, scan.lot)
+    found = authenticity.warnings(key, stamp, signs, recall is not None)
+    return JSONResponse(
+        {
+            "latitude": scan.latitude,
+            "longitude": scan.longitude,
+            "warnings": [
+                {"kind": w.kind, "message": translate(locale, w.message, **w.params)} for w in found
+            ],
+        }
+    )
+
+
+@router.get("/passport/images/{image_id}")
+def product_image(image_id: uuid.UUID, db: DB, settings: AppSettings) -> Response:
+    """A product photo, public like the passport that shows it."""
+    from fastapi.responses import FileResponse
+
+    from truyxuat.registry.service.files import blob_path
+
+    row = db.execute(
+        select(StoredFile)
+        .join(ProductImage, ProductImage.file_id == StoredFile.id)
+        .where(ProductImage.id == image_id)
+    ).scalar_one_or_none()
+    if row is None:
+        from truyxuat.errors import NotFound
+
+        raise NotFound()
+    path = blob_path(settings, row.sha256)
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        headers={"Cache-Control": "public, max-age=86400", **CORS},
+    )
+
+
+@router.get("/passport/photo")
+def photo_form(request: Request) -> Response:
+    """The desktop page: upload a photo of a stamp to check it."""
+    locale = negotiate(request)
+    return render(request, "resolver/photo.html", {}, locale)
+
+
+@router.post("/passport/photo")
+async def photo_upload(
+    request: Request, settings: AppSettings, photo: UploadFile = File(...)
+) -> Response:
+    """Decodes the stamp's QR code with zxing-cpp and resolves it."""
+    from truyxuat.resolver import photo as photo_decoder
+
+    locale = negotiate(request)
+    data = await photo.read(settings.max_upload_bytes + 1)
+    try:
+        key = photo_decoder.key_from_photo(data, settings.max_upload_bytes)
+    except DomainError as exc:
+        message = exc.message
+        params = exc.params
+        if isinstance(exc, ValidationFailed) and exc.errors:
+            message, params = exc.errors[0].message, exc.errors[0].params
+        return render(
+            request,
+            "resolver/photo.html",
+            {"error": translate(locale, message, **params)},
+            locale,
+            422,
+        )
+    return RedirectResponse(key.path + f"?lang={locale}", status_code=303)
+
+
+@router.get("/resolver/reports")
+def reports_page(request: Request, db: DB, principal: Caller) -> Response:
+    """Reports of suspected fakes for the producer's products, or in the authority's province."""
+    locale = negotiate(request)
+    rows = authenticity.list_reports(db, principal)
+    return render(
+        request,
+        "resolver/reports.html",
+        {"rows": rows, "reasons": authenticity.REPORT_REASONS, "gtin_display": gtin_display},
+        locale,
+    )

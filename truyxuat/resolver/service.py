@@ -1,0 +1,125 @@
+"""Resolver decisions: the links of a Digital Link, the recall lookup, the ledger proof.
+
+The recall and ledger modules are looked up lazily: the passport works without them, and
+shows the recall banner and the ledger badge once they are installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy.orm import Session
+
+from truyxuat.config import Settings
+from truyxuat.errors import N_
+from truyxuat.i18n import gettext
+from truyxuat.registry.models import Product
+from truyxuat.resolver.linkset import ItemKey, Link, LinkContext
+
+PASSPORT_LANGUAGES = ("vi", "en", "zh")
+LINK_TITLES = {
+    "pip": N_("Product passport"),
+    "traceability": N_("Journey of this item"),
+    "epcis": N_("EPCIS events"),
+    "certificationInfo": N_("Certificates"),
+    "recallStatus": N_("Recall status"),
+    "masterData": N_("Product master data"),
+    "verificationService": N_("Check this stamp"),
+}
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    try:
+        found: Callable[..., Any] | None = getattr(importlib.import_module(module), name, None)
+        return found
+    except ImportError:
+        return None
+
+
+def recall_notice(db: Session, gtin: str, lot: str | None) -> Any:
+    """The live recall reaching this GTIN and lot, if the recall module knows one."""
+    lookup = _optional("truyxuat.recall.service", "recall_notice")
+    return lookup(db, gtin, lot) if lookup else None
+
+
+def proof_bundle(db: Session, event_hash: str | None) -> Any:
+    """The ledger's inclusion proof of an event, once the ledger module provides it."""
+    if not event_hash:
+        return None
+    lookup = _optional("truyxuat.ledger.service", "proof_bundle")
+    return lookup(db, event_hash) if lookup else None
+
+
+def _title(kind: str, locale: str, name: str) -> str:
+    text = gettext(locale, LINK_TITLES[kind])
+    return f"{text}: {name}" if name else text
+
+
+def contexts(
+    key: ItemKey,
+    product: Product,
+    settings: Settings,
+    locale: str,
+) -> list[LinkContext]:
+    """The links of each level of the key, most specific first (GS1 resolver spec 8.7.4)."""
+    base = settings.resolver_base.rstrip("/")
+    api = settings.public_base_url.rstrip("/")
+    names = product.names or {}
+    name = str(names.get(locale) or names.get("vi") or "")
+    out: list[LinkContext] = []
+    for level in key.levels():
+        page = base + level.path
+        certificates = Link(
+            "certificationInfo", page + "#certificates", _title("certificationInfo", locale, "")
+        )
+        links = [
+            Link("pip", page, _title("pip", locale, name), "text/html", PASSPORT_LANGUAGES),
+            Link("defaultLink", page, _title("pip", locale, name), "text/html", PASSPORT_LANGUAGES),
+        ]
+        if level.lot or level.serial:
+            parameter = "MATCH_anyEPC" if level.serial else "MATCH_anyEPCClass"
+            events = f"{api}/epcis/events?{parameter}={quote(level.uri(), safe='')}"
+            links += [
+                Link("traceability", page + "#journey", _title("traceability", locale, "")),
+                Link("epcis", events, _title("epcis", locale, ""), "application/ld+json"),
+                certificates,
+                Link(
+                    "recallStatus",
+                    f"{base}/embed{level.path}?format=json",
+                    _title("recallStatus", locale, ""),
+                    "application/json",
+                ),
+            ]
+            if level.serial:
+                links.append(
+                    Link(
+                        "verificationService",
+                        page + "#authenticity",
+                        _title("verificationService", locale, ""),
+                    )
+                )
+        else:
+            links += [
+                certificates,
+                Link(
+                    "masterData",
+                    f"{base}/embed{level.path}?format=json",
+                    _title("masterData", locale, name),
+                    "application/json",
+                ),
+            ]
+        description = name
+        if level.lot:
+            description += f", lot {level.lot}"
+        if level.serial:
+            description += f", serial {level.serial}"
+        out.append(LinkContext(level.uri(), description, links))
+    return out
+
+
+def linkset_href(settings: Settings, key: ItemKey) -> str:
+    """The URL of the key's linkset."""
+    return f"{settings.resolver_base.rstrip('/')}{key.path}?linkType=all"
