@@ -11,6 +11,7 @@ from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker
 from truyxuat.epcis.cli import epcis_app
 from truyxuat.errors import DomainError
+from truyxuat.ledger.cli import ledger_app
 from truyxuat.registry.cli import registry_app
 from truyxuat.stamps.cli import stamps_app
 
@@ -24,6 +25,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(registry_app, name="registry")
 app.add_typer(stamps_app, name="stamps")
 app.add_typer(epcis_app, name="epcis")
+app.add_typer(ledger_app, name="ledger")
 
 
 @db_app.command("upgrade")
