@@ -22,9 +22,10 @@ from urllib.parse import unquote
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, aliased
 
-from truyxuat.auth.principal import Principal, read_filter
+from truyxuat.auth.principal import Principal
 from truyxuat.epcis.epc_format import DIGITAL_LINK_BASE, to_digital_link
 from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc
+from truyxuat.epcis.sharing import event_read_filter
 from truyxuat.errors import N_, DomainError, invalid
 from truyxuat.registry.models import Facility, GrowingArea, Organization
 
@@ -34,6 +35,9 @@ DEFAULT_MAX_NODES = 5000
 # Balance: outputs may exceed inputs by this share (moisture, rounding) before a flag.
 DEFAULT_TOLERANCE = 0.05
 _CHUNK = 500
+# The identifier row found on the frontier, and every identifier row of the same event.
+_HIT = aliased(EpcisEventEpc, name="hit")
+_NAMED = aliased(EpcisEventEpc, name="named")
 
 _INPUT_ROLES = frozenset({"input", "input_quantity"})
 _OUTPUT_ROLES = frozenset({"output", "output_quantity"})
@@ -312,14 +316,11 @@ class TraceGraph:
 
 
 def _visible(db: Session, principal: Principal | None) -> ColumnElement[bool] | None:
-    """Which events the caller may see: the EPCIS sharing rule once it exists, else tenancy."""
+    """Which identifier rows the caller may follow: those of events it may read (its own, and
+    those naming it as source or destination; an authority's province)."""
     if principal is None:
         return None
-    try:
-        from truyxuat.epcis import sharing  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return read_filter(principal, EpcisEvent.org_id)
-    return sharing.event_read_filter(db, principal)  # type: ignore[no-any-return,unused-ignore]
+    return event_read_filter(db, principal, _HIT.org_id, _HIT.event_row_id)
 
 
 def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
@@ -331,8 +332,7 @@ def _level(
     db: Session, frontier: Sequence[str], visible: ColumnElement[bool] | None
 ) -> list[tuple[uuid.UUID, uuid.UUID, str, str]]:
     """Every (org, event row, role, identifier) of the events naming a frontier identifier."""
-    hit = aliased(EpcisEventEpc)
-    named = aliased(EpcisEventEpc)
+    hit, named = _HIT, _NAMED
     rows: list[tuple[uuid.UUID, uuid.UUID, str, str]] = []
     for chunk in _chunks(list(frontier)):
         query = (
@@ -342,10 +342,7 @@ def _level(
             .distinct()
         )
         if visible is not None:
-            query = query.join(
-                EpcisEvent,
-                and_(EpcisEvent.org_id == hit.org_id, EpcisEvent.id == hit.event_row_id),
-            ).where(visible)
+            query = query.where(visible)
         rows.extend((r[0], r[1], r[2], r[3]) for r in db.execute(query))
     return rows
 
