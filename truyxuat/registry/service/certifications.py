@@ -21,6 +21,7 @@ from truyxuat.auth.principal import (
 from truyxuat.config import Settings
 from truyxuat.db import utcnow
 from truyxuat.errors import N_, Conflict, Forbidden, NotFound, invalid
+from truyxuat.ledger import service as ledger
 from truyxuat.registry.models import (
     Certification,
     CertScheme,
@@ -147,6 +148,10 @@ def create_certification(
     session.flush()
     auth_service.record(
         session, principal, "create", "certification", cert.id, org.id, snapshot(cert)
+    )
+    ledger.append_record(
+        session, "registry.certification.created", {"id": cert.id, **snapshot(cert)},
+        subject=str(org.id),
     )
     return cert
 
@@ -286,6 +291,11 @@ def revoke_certification(
         cert.id,
         cert.org_id,
         {"revoked_at": [None, cert.revoked_at], "reason": reason},
+    )
+    ledger.append_record(
+        session, "registry.certification.revoked",
+        {"id": cert.id, "revoked_at": cert.revoked_at, "reason": reason},
+        subject=str(cert.org_id),
     )
     return cert
 
