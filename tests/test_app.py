@@ -37,3 +37,17 @@ def test_pages_carry_security_headers(client: TestClient) -> None:
     response = client.get("/")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_machine_paths_answer_problems_as_json_unless_a_browser_asks(client: TestClient) -> None:
+    machine = client.post("/epcis/queries", content=b"\xff{", headers={"Accept": "*/*"})
+    assert machine.headers["content-type"].startswith("application/problem+json")
+    browser = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert browser.headers["content-type"].startswith("text/html")
+
+
+def test_openapi_documents_errors_as_problem_json(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    responses = document["paths"]["/api/v1/facilities"]["get"]["responses"]
+    for status in ("401", "403", "404", "422", "429"):
+        assert list(responses[status]["content"]) == ["application/problem+json"]

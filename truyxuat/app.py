@@ -54,6 +54,7 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        responses=problems.PROBLEM_RESPONSES,
     )
     app.state.settings = settings
     app.state.sessionmaker = session_factory

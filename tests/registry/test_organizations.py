@@ -234,3 +234,27 @@ def test_failed_update_changes_nothing(client: TestClient, db: Session) -> None:
     assert response.status_code == 422
     db.expire_all()
     assert db.get(Organization, a.id).name == "Tên cũ"  # type: ignore[union-attr]
+
+
+def test_explicit_null_clears_optional_text_and_is_refused_for_the_name(
+    client: TestClient, db: Session
+) -> None:
+    a = make_org(db, name="Tên cũ", contact_name="Chị Lan")
+    headers = api_headers(db, a, Role.org_admin)
+    cleared = client.patch(
+        f"/api/v1/organizations/{a.id}", json={"contact_name": None}, headers=headers
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["contact_name"] == ""
+    refused = client.patch(f"/api/v1/organizations/{a.id}", json={"name": None}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "#/name"
+
+
+def test_a_huge_offset_is_a_validation_error_not_a_crash(client: TestClient, db: Session) -> None:
+    a = make_org(db)
+    response = client.get(
+        "/api/v1/organizations", params={"offset": 10**30}, headers=api_headers(db, a)
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")

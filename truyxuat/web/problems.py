@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truyxuat.errors import N_, DomainError, FieldError, ValidationFailed
@@ -28,6 +29,69 @@ _HTTP_TITLES = {
     429: N_("Too many requests"),
     500: N_("Internal server error"),
 }
+
+
+class ProblemFieldError(BaseModel):
+    """One field that broke a rule."""
+
+    loc: list[str | int]
+    pointer: str = Field(description="JSON pointer to the field in the request, e.g. #/gtin")
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem detail; `errors` lists each offending field."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+def _documented(status: int, description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem}
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented(400, "Bad request"),
+    401: _documented(401, "No or invalid credentials"),
+    403: _documented(403, "The caller's role or organization may not do this"),
+    404: _documented(404, "No such resource, or not visible to the caller"),
+    409: _documented(409, "Clashes with existing data or state"),
+    413: _documented(413, "The request body is too large"),
+    415: _documented(415, "Unsupported media type"),
+    422: _documented(422, "Validation failed; `errors` names each field"),
+    429: _documented(429, "Too many requests; try again later"),
+}
+"""Every API operation may answer these problems; documented once for the whole OpenAPI."""
+
+
+def document_problems(app: FastAPI) -> None:
+    """Makes the OpenAPI say what is sent: errors as application/problem+json.
+
+    FastAPI files every documented model under application/json; the error handlers below
+    answer every 4xx with problem+json, so the document is corrected once when first built.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if code.isdigit() and int(code) >= 400 and "application/json" in content:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _locale(request: Request) -> str:
@@ -75,8 +139,15 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+MACHINE_PREFIXES = ("/epcis", "/ledger/")
+"""Paths for machines (EPCIS clients, witnesses) unless a browser asks for HTML."""
+
+
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "json" in request.headers.get("accept", "")
+    path, accept = request.url.path, request.headers.get("accept", "")
+    if path.startswith("/api/") or "json" in accept:
+        return True
+    return path.startswith(MACHINE_PREFIXES) and "text/html" not in accept
 
 
 async def on_domain_error(request: Request, exc: Exception) -> Response:
@@ -164,3 +235,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
+    document_problems(app)

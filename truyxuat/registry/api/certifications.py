@@ -16,7 +16,7 @@ from truyxuat.registry.schemas.certifications import (
     CertState,
     RevocationIn,
 )
-from truyxuat.registry.schemas.common import Page
+from truyxuat.registry.schemas.common import MAX_OFFSET, Page
 from truyxuat.registry.service import certifications as service
 
 router = APIRouter(tags=["registry"])
@@ -37,7 +37,7 @@ def list_certifications(
     scheme: CertScheme | None = None,
     state: CertState | None = None,
     org_id: uuid.UUID | None = None,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[CertificationOut]:
     """Lists the certificates the caller may see."""

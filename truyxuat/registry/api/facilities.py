@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.registry.models import Facility, FacilityKind
-from truyxuat.registry.schemas.common import Page
+from truyxuat.registry.schemas.common import MAX_OFFSET, Page
 from truyxuat.registry.schemas.facilities import FacilityIn, FacilityOut, FacilityPatch
 from truyxuat.registry.service import facilities as service
 
@@ -29,7 +29,7 @@ def list_facilities(
     province_code: str | None = None,
     org_id: uuid.UUID | None = None,
     q: str | None = None,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[FacilityOut]:
     """Lists the facilities the caller may see."""

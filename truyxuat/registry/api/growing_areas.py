@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.registry.models import CodeStatus
-from truyxuat.registry.schemas.common import Page
+from truyxuat.registry.schemas.common import MAX_OFFSET, Page
 from truyxuat.registry.schemas.growing_areas import (
     ApprovalItemOut,
     GeoJSONFeature,
@@ -40,7 +40,7 @@ def list_growing_areas(
     province_code: str | None = None,
     org_id: uuid.UUID | None = None,
     q: str | None = None,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[GrowingAreaOut]:
     """Lists the growing areas the caller may see."""
@@ -97,7 +97,7 @@ def approval_queue(
     db: DB,
     principal: Caller,
     kind: str | None = None,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(100, ge=1, le=500),
 ) -> Page[ApprovalItemOut]:
     """Growing-area and packing-house codes awaiting the caller's decision, oldest first."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.registry.models import Organization, OrgKind, OrgStatus
-from truyxuat.registry.schemas.common import Page
+from truyxuat.registry.schemas.common import MAX_OFFSET, Page
 from truyxuat.registry.schemas.organizations import (
     OrganizationIn,
     OrganizationOut,
@@ -41,7 +41,7 @@ def list_organizations(
     status: OrgStatus | None = None,
     province_code: str | None = None,
     q: str | None = None,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[OrganizationOut]:
     """Lists the organizations the caller may see."""

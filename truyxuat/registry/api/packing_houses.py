@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.registry.models import CodeStatus, PackingHouse
-from truyxuat.registry.schemas.common import Page
+from truyxuat.registry.schemas.common import MAX_OFFSET, Page
 from truyxuat.registry.schemas.organizations import StatusDecision
 from truyxuat.registry.schemas.packing_houses import (
     PackingHouseIn,
@@ -36,7 +36,7 @@ def list_packing_houses(
     province_code: str | None = None,
     org_id: uuid.UUID | None = None,
     q: str | None = None,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[PackingHouseOut]:
     """Lists the packing houses the caller may see."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.config import Settings
 from truyxuat.registry.models import MoitGroup, Product
-from truyxuat.registry.schemas.common import Page
+from truyxuat.registry.schemas.common import MAX_OFFSET, Page
 from truyxuat.registry.schemas.products import (
     ProductImageOut,
     ProductIn,
@@ -60,7 +60,7 @@ def list_products(
     org_id: uuid.UUID | None = None,
     q: str | None = None,
     include_inactive: bool = False,
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page[ProductOut]:
     """Lists the products the caller may see."""

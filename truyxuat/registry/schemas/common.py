@@ -8,6 +8,9 @@ from pydantic import BaseModel
 
 T = TypeVar("T")
 
+MAX_OFFSET = 1_000_000_000
+"""The largest listing offset accepted (a bigger one overflows the stores' integers)."""
+
 
 class Page(BaseModel, Generic[T]):
     """One page of a listing: the items, the total count and where the page starts."""

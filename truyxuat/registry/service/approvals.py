@@ -24,6 +24,7 @@ from truyxuat.auth.models import Role
 from truyxuat.auth.principal import Principal, ensure_decider, ensure_readable
 from truyxuat.db import utcnow
 from truyxuat.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed, invalid
+from truyxuat.ledger import service as ledger
 from truyxuat.registry.models import CodeStatus, GrowingArea, Organization, OrgKind, PackingHouse
 from truyxuat.registry.service.common import (
     ensure_unique,
@@ -198,6 +199,12 @@ def _decide(
         obj.id,
         obj.org_id,
         {"status": [old_status, new_status], "reason": reason},
+    )
+    ledger.append_record(
+        session,
+        f"registry.{entity_type}.{new_status.value}",
+        {"id": obj.id, "code": obj.code, "status": new_status, "at": obj.decided_at},
+        subject=str(obj.org_id),
     )
 
 

@@ -40,7 +40,7 @@ from truyxuat.registry.schemas.certifications import (
     vietnam_today,
 )
 from truyxuat.registry.service import common, files
-from truyxuat.registry.service.common import paginate
+from truyxuat.registry.service.common import paginate, patch_values
 
 # The tables a certificate's scope may point into; each row carries its owner's org_id.
 SCOPE_MODELS: dict[CertScope, type[Facility | GrowingArea | PackingHouse | Product]] = {
@@ -150,7 +150,9 @@ def create_certification(
         session, principal, "create", "certification", cert.id, org.id, snapshot(cert)
     )
     ledger.append_record(
-        session, "registry.certification.created", {"id": cert.id, **snapshot(cert)},
+        session,
+        "registry.certification.created",
+        {"id": cert.id, **snapshot(cert)},
         subject=str(org.id),
     )
     return cert
@@ -246,7 +248,7 @@ def update_certification(
 ) -> Certification:
     """Corrects a certificate's issuer, number, scheme name or validity dates."""
     cert = _writable(session, principal, cert_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = patch_values(patch, Certification)
     for required in ("issuer", "number", "valid_from", "valid_to"):
         if required in changes and changes[required] is None:
             raise invalid(required, N_("This field cannot be empty"))
@@ -293,7 +295,8 @@ def revoke_certification(
         {"revoked_at": [None, cert.revoked_at], "reason": reason},
     )
     ledger.append_record(
-        session, "registry.certification.revoked",
+        session,
+        "registry.certification.revoked",
         {"id": cert.id, "revoked_at": cert.revoked_at, "reason": reason},
         subject=str(cert.org_id),
     )

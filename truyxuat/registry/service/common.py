@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from truyxuat.auth.principal import Principal, ensure_writable
+from truyxuat.db import Base
 from truyxuat.errors import N_, FieldError, NotFound, ValidationFailed, invalid
 from truyxuat.registry.models import AdminUnit, Organization
 
@@ -59,6 +61,24 @@ def ensure_unique(
         raise ValidationFailed(
             [FieldError([field], N_("{value} is already registered"), {"value": value})]
         )
+
+
+def patch_values(patch: BaseModel, model: type[Base]) -> dict[str, Any]:
+    """The fields a PATCH sets. An explicit null empties a text field that has an empty
+    default and is refused for a required one (the column would refuse it later, as a 500)."""
+    values = patch.model_dump(exclude_unset=True)
+    columns = model.__table__.c
+    errors: list[FieldError] = []
+    for name, value in values.items():
+        if value is None and name in columns and not columns[name].nullable:
+            default = columns[name].default
+            if default is not None and getattr(default, "arg", None) == "":
+                values[name] = ""
+            else:
+                errors.append(FieldError([name], N_("This field cannot be empty"), {}))
+    if errors:
+        raise ValidationFailed(errors)
+    return values
 
 
 def paginate(session: Session, query: Select[T], *, offset: int, limit: int) -> tuple[list[T], int]:

@@ -27,6 +27,7 @@ from truyxuat.registry.service.common import (
     ensure_unique,
     owner_provinces,
     paginate,
+    patch_values,
     writable_org,
 )
 
@@ -156,7 +157,7 @@ def update_facility(
     """Changes a facility of an organization the caller may write to."""
     facility = get_facility(session, principal, facility_id)
     ensure_writable(principal, facility.org_id, _provinces(session, facility))
-    changes = patch.model_dump(exclude_unset=True)
+    changes = patch_values(patch, Facility)
     for required in ("kind", "name"):
         if required in changes and changes[required] is None:
             raise invalid(required, N_("This field cannot be empty"))

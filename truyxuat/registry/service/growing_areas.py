@@ -47,6 +47,7 @@ from truyxuat.registry.service.common import (
     ensure_unique,
     org_province,
     paginate,
+    patch_values,
 )
 
 # Fields the authority's approval relied on: changing one sends an approved code back.
@@ -277,7 +278,7 @@ def update_growing_area(
     area = get_growing_area(session, principal, area_id)
     ensure_writable(principal, area.org_id, _provinces(session, area))
     ensure_editable(area.status)
-    values = patch.model_dump(exclude_unset=True)
+    values = patch_values(patch, GrowingArea)
     # Only the commune may be cleared; null for any other field means "unchanged".
     values = {k: v for k, v in values.items() if v is not None or k == "commune_code"}
     old_owners = owners_by_area(session, [area.id])[area.id]

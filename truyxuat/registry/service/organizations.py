@@ -26,7 +26,12 @@ from truyxuat.registry.schemas.organizations import (
     OrganizationPatch,
     RegistrationIn,
 )
-from truyxuat.registry.service.common import check_admin_units, ensure_unique, paginate
+from truyxuat.registry.service.common import (
+    check_admin_units,
+    ensure_unique,
+    paginate,
+    patch_values,
+)
 
 TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$|^\d{12}$")
 PROFILE_FIELDS = [
@@ -175,7 +180,7 @@ def update_organization(
     """Changes an organization's profile (its admins, or the platform admin)."""
     org = get_organization(session, principal, org_id)
     ensure_writable(principal, org.id, (org.province_code,), admin_only=True)
-    values = patch.model_dump(exclude_unset=True)
+    values = patch_values(patch, Organization)
     if "province_code" in values or "commune_code" in values:
         check_admin_units(
             session,

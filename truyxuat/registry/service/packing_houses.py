@@ -34,6 +34,7 @@ from truyxuat.registry.service.common import (
     ensure_unique,
     org_province,
     paginate,
+    patch_values,
 )
 
 # Fields the authority's approval relied on: changing one sends an approved code back.
@@ -165,7 +166,7 @@ def update_packing_house(
     house = get_packing_house(session, principal, house_id)
     ensure_writable(principal, house.org_id, _provinces(session, house))
     ensure_editable(house.status)
-    values = patch.model_dump(exclude_unset=True)
+    values = patch_values(patch, PackingHouse)
     # Null clears an optional field and means "unchanged" for a required one.
     values = {k: v for k, v in values.items() if v is not None or k in _NULLABLE}
     before = snapshot(house)

@@ -26,7 +26,7 @@ from truyxuat.registry.models import (
 )
 from truyxuat.registry.schemas.products import ProductIn, ProductPatch
 from truyxuat.registry.service import common, files
-from truyxuat.registry.service.common import ensure_unique, paginate
+from truyxuat.registry.service.common import ensure_unique, paginate, patch_values
 
 # A BCP 47-ish tag: a 2-8 letter language, optionally with subtags (zh-hant, pt-br).
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,8}(-[a-z0-9]{1,8})*$")
@@ -227,7 +227,7 @@ def update_product(
 ) -> Product:
     """Changes a product of an organization the caller may write to."""
     product = _writable_product(session, principal, product_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = patch_values(patch, Product)
     for required in ("names", "descriptions", "category", "net_content", "is_active"):
         if required in changes and changes[required] is None:
             raise invalid(required, N_("This field cannot be empty"))
