@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -83,6 +84,22 @@ def append(
     record it is (an organization ID) so a verifier can match entries to records.
     """
     append_many(db, [(kind, payload_text(payload_hash), subject)])
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """`sha-256:<hex>` of a record's canonical JSON (sorted keys, no spaces, UTF-8)."""
+    text = json.dumps(
+        record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return "sha-256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def append_record(
+    db: Session, kind: str, record: Mapping[str, Any], *, subject: str | None = None
+) -> None:
+    """Enqueues a registry change (approval, certificate, stamp run, recall) by the hash of
+    its canonical JSON; keep the record to prove it later."""
+    append(db, kind, record_hash(record), subject=subject)
 
 
 def append_many(db: Session, entries: Iterable[tuple[str, str, str | None]]) -> None:

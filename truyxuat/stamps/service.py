@@ -21,6 +21,7 @@ from truyxuat.config import Settings
 from truyxuat.db import new_id, utcnow
 from truyxuat.errors import N_, Conflict, DomainError, NotFound, invalid
 from truyxuat.gs1 import normalize_gtin, validate_lot
+from truyxuat.ledger import service as ledger
 from truyxuat.registry.models import Organization, Product
 from truyxuat.stamps import codes, pins
 from truyxuat.stamps.models import (
@@ -175,6 +176,12 @@ def generate_stamps(
             progress(n)
     run.state = RunState.generated
     session.flush()
+    ledger.append_record(
+        session,
+        "stamps.run.issued",
+        {"id": run.id, "gtin": run.gtin, "lot": run.lot, "count": run.count, "kind": run.kind},
+        subject=str(run.org_id),
+    )
     return issued
 
 
