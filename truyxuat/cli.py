@@ -65,6 +65,15 @@ def demo_load(
     typer.echo(summary)
 
 
+@demo_app.command("urls")
+def demo_urls() -> None:
+    """Prints demo scan addresses (stamps and lots) on the configured resolver base."""
+    from truyxuat.demo.journeys import scan_lines
+
+    for line in scan_lines(get_settings().resolver_base):
+        typer.echo(line)
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),

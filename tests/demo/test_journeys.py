@@ -431,6 +431,11 @@ def test_make_run_path_loads_the_demo_once_on_a_fresh_sqlite_file(tmp_path: Path
     assert f"{TOTAL} EPCIS events" in first.stdout
     second = run("demo", "load", "--if-empty")
     assert second.returncode == 0 and "already loaded" in second.stdout
+    urls = run("demo", "urls")
+    squid = j.OCOP_SQUID_STAMPS
+    good = squid.active_serials[0]
+    assert urls.returncode == 0, urls.stderr
+    assert f"(PIN {squid.pins[good]}): http://127.0.0.1:8000{squid.path(good)}" in urls.stdout
     with session_scope(make_sessionmaker(make_engine(env["TRUYXUAT_DATABASE_URL"]))) as session:
         assert len(session.scalars(select(EpcisEvent.id)).all()) == TOTAL
         assert len(session.scalars(select(Stamp.id)).all()) == sum(

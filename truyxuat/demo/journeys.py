@@ -454,3 +454,27 @@ DEMO_TRACE: dict[str, Any] = {
   list exactly what a recall of that malt lot reaches downstream (lots, pallets, recipient
   organizations, activated and not voided stamp serials).
 """
+
+
+def scan_lines(base: str) -> list[str]:
+    """Demo scan addresses on the resolver at `base`, one per line with what each shows."""
+    base = base.rstrip("/")
+    squid, vermicelli, beer_1 = OCOP_SQUID_STAMPS, OCOP_VERMICELLI_STAMPS, BEER_STAMPS[0]
+    good, voided = squid.active_serials[0], squid.voided_serials[0]
+    resolver = DIGITAL_LINK
+    lines = [
+        f"genuine anti-counterfeit stamp (PIN {squid.pins[good]}): {base}{squid.path(good)}",
+        f"voided stamp: {base}{squid.path(voided)}",
+        f"never activated stamp: {base}{vermicelli.path(vermicelli.unactivated_serials[0])}",
+        f"never issued serial: {base}{squid.path(NEVER_ISSUED_SERIAL)}",
+        f"beer lot 1 (malt lot A) stamp: {base}{beer_1.path(beer_1.active_serials[0])}",
+    ]
+    lots = {
+        "lychee export lot": LYCHEE_EXPORT_LOT,
+        "lychee domestic lot": LYCHEE_DOMESTIC_LOT,
+        "shrimp export lot": SHRIMP_EXPORT_LOT,
+        "UHT milk 1 L lot": MILK_FINISHED_LOTS[1],
+        "beer lot 3 (malt lot B)": BEER_LOTS[2],
+    }
+    lines.extend(f"{name}: {base}{link.removeprefix(resolver)}" for name, link in lots.items())
+    return lines
