@@ -360,7 +360,7 @@ async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response
             locale,
             PIN_OUTCOMES[result.outcome],
             date=passport.local_time(
-                passport.Step(when, "+07:00", "", "", "", "", "", "", "")
+                passport.Step(when, "+07:00", "", "", "", "", "", "")
             ).strftime("%d/%m/%Y %H:%M")
             if when
             else "",

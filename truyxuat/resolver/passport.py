@@ -61,22 +61,6 @@ STEP_LABELS = {
     "spraying": N_("Spraying"),
     "irrigation": N_("Irrigation"),
 }
-STEP_ICONS = {
-    "harvest": "🌿",
-    "commissioning": "🌿",
-    "packing": "📦",
-    "transforming": "🏭",
-    "shipping": "🚚",
-    "departing": "🚚",
-    "receiving": "🏬",
-    "arriving": "🏬",
-    "retail_selling": "🛒",
-    "stocking": "🛒",
-    "spraying": "💧",
-    "irrigation": "💧",
-    "fertilizing": "🌱",
-    "sowing": "🌱",
-}
 DATE_FIELDS = {
     "harvestStartDate": "harvest",
     "harvestEndDate": "harvest_end",
@@ -110,7 +94,6 @@ class Step:
     offset: str
     term: str
     label: str
-    icon: str
     place: str
     org: str
     quantity: str
@@ -491,7 +474,6 @@ def load(db: Session, key: ItemKey, *, today: date | None = None) -> Passport:
                 offset=event.event_time_zone_offset,
                 term=step,
                 label=STEP_LABELS.get(step, step.replace("_", " ")),
-                icon=STEP_ICONS.get(step, "•"),
                 place=place,
                 org=owner.name if owner else "",
                 quantity=_quantity(body),

@@ -23,7 +23,9 @@
           li.textContent = w.message;
           box.appendChild(li);
           box.hidden = false;
-          box.closest("section").classList.add("pp-bad");
+          var section = box.closest("section");
+          section.classList.add("pp-bad");
+          section.querySelector("h2").textContent = section.dataset.warningTitle;
         });
       });
     }, function () {
