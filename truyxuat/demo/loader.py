@@ -12,7 +12,10 @@ import json
 import os
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -97,6 +100,21 @@ def _validator(settings: Settings) -> EpcisValidator:
     return EpcisValidator({"type": "object"})
 
 
+@contextmanager
+def _one_hash_per_password() -> Iterator[None]:
+    """Has every demo login share one argon2 hash of the (published) demo password.
+
+    A fresh hash costs about a tenth of a second by design; two dozen of them were most of
+    the demo's load time (`make run`). The hash is still a real argon2 hash of the password.
+    """
+    original = auth_service.hash_password
+    auth_service.hash_password = lru_cache(maxsize=1)(original)
+    try:
+        yield
+    finally:
+        auth_service.hash_password = original
+
+
 class Loader:
     """Creates the chains in order, remembering each row by its natural key for later links."""
 
@@ -119,11 +137,12 @@ class Loader:
 
     def load(self, chains: tuple[Chain, ...]) -> None:
         """Loads organizations and users of every chain first, then their master data."""
-        for chain in chains:
-            for org in chain.orgs:
-                self.add_org(org)
-            for user in chain.users:
-                self.add_user(user)
+        with _one_hash_per_password():
+            for chain in chains:
+                for org in chain.orgs:
+                    self.add_org(org)
+                for user in chain.users:
+                    self.add_user(user)
         for chain in chains:
             for facility in chain.facilities:
                 self.add_facility(facility)
