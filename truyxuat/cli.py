@@ -12,8 +12,11 @@ from truyxuat.db import make_engine, make_sessionmaker
 from truyxuat.epcis.cli import epcis_app
 from truyxuat.errors import DomainError
 from truyxuat.ledger.cli import ledger_app
+from truyxuat.recall.cli import recall_app
 from truyxuat.registry.cli import registry_app
+from truyxuat.reports.cli import export_app
 from truyxuat.stamps.cli import stamps_app
+from truyxuat.trace.cli import trace_app
 
 app = typer.Typer(help="truyxuat — open product traceability for Viet Nam.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -26,6 +29,9 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(stamps_app, name="stamps")
 app.add_typer(epcis_app, name="epcis")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(trace_app, name="trace")
+app.add_typer(recall_app, name="recall")
+app.add_typer(export_app, name="export")
 
 
 @db_app.command("upgrade")
