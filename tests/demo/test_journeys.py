@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -441,3 +442,14 @@ def test_make_run_path_loads_the_demo_once_on_a_fresh_sqlite_file(tmp_path: Path
         assert len(session.scalars(select(Stamp.id)).all()) == sum(
             run.count for run in j.DEMO_STAMPS
         )
+
+
+def test_demo_scan_addresses_resolve_to_pages(
+    db: Session, demo: str, settings: Settings, client: TestClient
+) -> None:
+    for line in j.scan_lines(settings.resolver_base):
+        path = "/01/" + line.split("/01/", 1)[1]
+        response = client.get(path, headers={"Accept": "text/html"})
+        assert response.status_code in (200, 404), (line, response.status_code)
+        if "never issued" not in line:
+            assert response.status_code == 200, line
