@@ -16,3 +16,7 @@ epcis_capture.main()
 from bench import stamps_issue  # noqa: E402  (appended: benchmarks are added in parallel)
 
 stamps_issue.main()
+
+from bench import ledger  # noqa: E402  (appended: benchmarks are added in parallel)
+
+ledger.main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -29,6 +30,23 @@ def perfect_root(hashes: Sequence[bytes]) -> bytes:
     while len(level) > 1:
         level = [sha(_NODE + level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
     return level[0]
+
+
+@lru_cache(maxsize=4096)
+def full_tile_levels(blob: bytes) -> list[list[bytes]]:
+    """Every node level inside a full tile, from its 256 hashes up to its root.
+
+    Full tiles never change, so their inner nodes are computed once per process (keyed by
+    content): proofs through the same upper tiles then cost no hashing there.
+    """
+    levels = [split(blob)]
+    sha = hashlib.sha256
+    while len(levels[-1]) > 1:
+        below = levels[-1]
+        levels.append(
+            [sha(_NODE + below[i] + below[i + 1]).digest() for i in range(0, len(below), 2)]
+        )
+    return levels
 
 
 def split(blob: bytes) -> list[bytes]:
@@ -75,6 +93,8 @@ class TileReader:
             raise LookupError(f"the tree has no node at height {height}, index {index}")
         if count == 1:
             return tile[offset : offset + HASH_SIZE]
+        if len(tile) == TILE_WIDTH * HASH_SIZE:
+            return full_tile_levels(tile)[rest][(first % TILE_WIDTH) >> rest]
         return perfect_root(split(tile[offset : offset + count * HASH_SIZE]))
 
     @staticmethod
