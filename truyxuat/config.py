@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     epcis_schema: Path | None = None
     """The GS1 EPCIS 2.0 JSON schema file that capture validates against (not bundled)."""
+    epcis_xsd: Path | None = None
+    """The GS1 EPCIS 2.0 XSD (EPCglobal-epcis-2_0.xsd) XML capture validates against."""
+    capture_max_bytes: int = 50 * 1024 * 1024
+    """The largest EPCIS document (or single event) capture takes; larger is 413."""
     resolver_base: str = "http://127.0.0.1:8000"
     """The GS1 Digital Link resolver printed in every stamp's QR code (no trailing slash)."""
     stamp_run_max: int = 1_000_000

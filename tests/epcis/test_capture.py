@@ -361,3 +361,65 @@ def test_concurrent_duplicate_capture_is_a_conflict_and_stores_nothing(
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
     assert _count(db) == 1
+
+
+def test_capture_larger_than_the_limit_is_413_and_stores_nothing(
+    client: TestClient, db: Session, settings: Any
+) -> None:
+    headers = api_headers(db, make_org(db))
+    body = json.dumps(_doc(*[make_event(i) for i in range(20)])).encode()
+    settings.capture_max_bytes = len(body) - 1
+    response = _capture(client, headers, body, "application/ld+json")
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert str(len(body) - 1) in response.json()["detail"]
+
+    def chunks() -> Any:
+        """The same body sent chunked, without a Content-Length to trust."""
+        for start in range(0, len(body), 1000):
+            yield body[start : start + 1000]
+
+    response = client.post(
+        "/epcis/capture",
+        content=chunks(),
+        headers={**headers, "Content-Type": "application/ld+json"},
+    )
+    assert response.status_code == 413
+    single = json.dumps(make_event(1)).encode()
+    settings.capture_max_bytes = len(single) - 1
+    response = client.post(
+        "/epcis/events",
+        content=single,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert _count(db) == 0
+    settings.capture_max_bytes = len(body)
+    assert _capture(client, headers, body, "application/ld+json").status_code == 202
+
+
+def test_capture_error_behaviour_rollback_is_the_only_one(client: TestClient, db: Session) -> None:
+    headers = api_headers(db, make_org(db))
+    events = [make_event(i) for i in range(3)]
+    events[1]["disposition"] = "floating"
+    body = json.dumps(_doc(*events)).encode()
+    for behaviour in ("proceed", "sometimes"):
+        response = client.post(
+            "/epcis/capture",
+            content=body,
+            headers={
+                **headers,
+                "Content-Type": "application/ld+json",
+                "GS1-Capture-Error-Behaviour": behaviour,
+            },
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "GS1-Capture-Error-Behaviour"
+    rollback = {**headers, "GS1-Capture-Error-Behaviour": "rollback"}
+    response = _capture(client, rollback, body, "application/ld+json")
+    assert response.status_code == 422
+    assert _count(db) == 0
+    del events[1]
+    response = _capture(client, rollback, json.dumps(_doc(*events)).encode(), "application/json")
+    assert response.status_code == 202
+    assert _count(db) == 2

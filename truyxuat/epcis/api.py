@@ -24,10 +24,12 @@ from truyxuat.epcis import (
     subscriptions,
     xml_writer,
 )
+from truyxuat.epcis import xsd as xsd_module
 from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, NamedQuery, Subscription
 from truyxuat.epcis.schemas import CaptureJobOut, NamedQueryIn, SubscriptionIn
 from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
 from truyxuat.i18n import gettext, negotiate
+from truyxuat.registry.service.files import PayloadTooLarge
 from truyxuat.web.problems import field_errors_json, problem
 
 JSON_LD = "application/ld+json"
@@ -69,6 +71,13 @@ class ProblemRoute(APIRoute):
 
 
 router = APIRouter(tags=["epcis"], route_class=ProblemRoute)
+# Event answers follow the Accept header: JSON-LD (default), plain JSON or EPCIS XML.
+EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An EPCISQueryDocument (or one event) in the negotiated format",
+        "content": {JSON_LD: {}, "application/json": {}, "application/xml": {}},
+    }
+}
 
 
 def _job_out(job: CaptureJob) -> dict[str, Any]:
@@ -92,17 +101,51 @@ def _params(request: Request) -> dict[str, list[str]]:
     return params
 
 
+CAPTURE_ERROR_BEHAVIOUR = "GS1-Capture-Error-Behaviour"
+
+
+def _check_error_behaviour(request: Request) -> None:
+    """Only `rollback` (the default: the whole document or nothing) is offered; `proceed`
+    (store the valid events, report the others) is refused rather than silently ignored."""
+    wanted = request.headers.get(CAPTURE_ERROR_BEHAVIOUR, "rollback").strip().lower()
+    if wanted != "rollback":
+        raise invalid(
+            [CAPTURE_ERROR_BEHAVIOUR],
+            N_("Only GS1-Capture-Error-Behaviour: rollback is supported (all events or none)"),
+        )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it grows past `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(N_("The document is larger than {max} bytes"), max=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(N_("The document is larger than {max} bytes"), max=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @router.post("/capture", status_code=202)
 async def capture(request: Request, db: DB, caller: Caller) -> Response:
     """Captures an EPCISDocument (JSON-LD or XML), all events or none; the job is done on reply."""
-    body = await request.body()
-    validator = service.validator_for(request.app.state.settings.epcis_schema)
+    settings = request.app.state.settings
+    _check_error_behaviour(request)
+    body = await _read_body(request, settings.capture_max_bytes)
+    validator = service.validator_for(settings.epcis_schema)
+    content_type = request.headers.get("content-type", "application/json")
+    is_xml = content_type.split(";", 1)[0].strip().lower() in XML_TYPES
+    xsd = (
+        xsd_module.load_xsd(xsd_module.find_xsd(settings.epcis_xsd, settings.epcis_schema))
+        if is_xml
+        else None
+    )
     job = service.capture_document(
-        db,
-        caller,
-        data=body,
-        content_type=request.headers.get("content-type", "application/json"),
-        validator=validator,
+        db, caller, data=body, content_type=content_type, validator=validator, xsd=xsd
     )
     return JSONResponse(
         _job_out(job),
@@ -120,7 +163,7 @@ def capture_job(capture_id: uuid.UUID, db: DB, caller: Caller) -> JSONResponse:
 @router.post("/events", status_code=201)
 async def capture_one(request: Request, db: DB, caller: Caller) -> Response:
     """Captures a single event sent as JSON-LD."""
-    body = await request.body()
+    body = await _read_body(request, request.app.state.settings.capture_max_bytes)
     validator = service.validator_for(request.app.state.settings.epcis_schema)
     event = service.read_event(body, request.headers.get("content-type", "application/json"))
     row = service.capture_event(db, caller, event=event, validator=validator)
@@ -179,7 +222,7 @@ def _query_response(
     return JSONResponse(document, media_type=JSON_LD, headers=headers)
 
 
-@router.get("/events")
+@router.get("/events", responses=EVENTS_RESPONSES)
 def events(request: Request, db: DB, caller: Caller) -> Response:
     """Runs a SimpleEventQuery; answers an EPCISQueryDocument, paged by nextPageToken."""
     params = _params(request)
@@ -187,7 +230,7 @@ def events(request: Request, db: DB, caller: Caller) -> Response:
     return _query_response(request, db, rows, token, params)
 
 
-@router.get("/events/{event_id:path}")
+@router.get("/events/{event_id:path}", responses=EVENTS_RESPONSES)
 def event(event_id: str, request: Request, db: DB, caller: Caller) -> Response:
     """One event by its eventID (or its event hash), as captured."""
     row = service.get_event(db, caller, event_id)
@@ -233,7 +276,7 @@ def event_types(request: Request, db: DB, caller: Caller) -> JSONResponse:
     return _collection(request, "eventTypes", db, caller)
 
 
-@router.get("/eventTypes/{value}/events")
+@router.get("/eventTypes/{value}/events", responses=EVENTS_RESPONSES)
 def event_type_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
     """The events of one event type."""
     return _resource_events(request, "eventTypes", value, db, caller)
@@ -245,7 +288,7 @@ def epcs(request: Request, db: DB, caller: Caller) -> JSONResponse:
     return _collection(request, "epcs", db, caller)
 
 
-@router.get("/epcs/{value:path}/events")
+@router.get("/epcs/{value:path}/events", responses=EVENTS_RESPONSES)
 def epc_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
     """The events naming one EPC in any of their lists."""
     return _resource_events(request, "epcs", value, db, caller)
@@ -257,7 +300,7 @@ def biz_steps(request: Request, db: DB, caller: Caller) -> JSONResponse:
     return _collection(request, "bizSteps", db, caller)
 
 
-@router.get("/bizSteps/{value:path}/events")
+@router.get("/bizSteps/{value:path}/events", responses=EVENTS_RESPONSES)
 def biz_step_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
     """The events of one business step."""
     return _resource_events(request, "bizSteps", value, db, caller)
@@ -269,7 +312,7 @@ def biz_locations(request: Request, db: DB, caller: Caller) -> JSONResponse:
     return _collection(request, "bizLocations", db, caller)
 
 
-@router.get("/bizLocations/{value:path}/events")
+@router.get("/bizLocations/{value:path}/events", responses=EVENTS_RESPONSES)
 def biz_location_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
     """The events at one business location."""
     return _resource_events(request, "bizLocations", value, db, caller)
@@ -281,7 +324,7 @@ def read_points(request: Request, db: DB, caller: Caller) -> JSONResponse:
     return _collection(request, "readPoints", db, caller)
 
 
-@router.get("/readPoints/{value:path}/events")
+@router.get("/readPoints/{value:path}/events", responses=EVENTS_RESPONSES)
 def read_point_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
     """The events seen at one read point."""
     return _resource_events(request, "readPoints", value, db, caller)
@@ -293,7 +336,7 @@ def dispositions(request: Request, db: DB, caller: Caller) -> JSONResponse:
     return _collection(request, "dispositions", db, caller)
 
 
-@router.get("/dispositions/{value:path}/events")
+@router.get("/dispositions/{value:path}/events", responses=EVENTS_RESPONSES)
 def disposition_events(value: str, request: Request, db: DB, caller: Caller) -> Response:
     """The events leaving objects in one disposition."""
     return _resource_events(request, "dispositions", value, db, caller)
@@ -304,7 +347,12 @@ def _query_out(row: NamedQuery) -> dict[str, Any]:
     return {"name": row.name, "query": row.query}
 
 
-@router.post("/queries", status_code=201)
+@router.post(
+    "/queries",
+    status_code=201,
+    response_class=Response,
+    responses={201: {"description": "Saved; the Location header names the query"}},
+)
 def create_query(body: NamedQueryIn, db: DB, caller: Caller) -> Response:
     """Saves a named query for the caller's organization."""
     row = named_queries.create_query(db, caller, name=body.name, query=body.query)
@@ -338,7 +386,7 @@ def delete_query(name: str, db: DB, caller: Caller) -> Response:
     return Response(status_code=204, headers=EPCIS_HEADERS)
 
 
-@router.get("/queries/{name}/events")
+@router.get("/queries/{name}/events", responses=EVENTS_RESPONSES)
 def query_events(name: str, request: Request, db: DB, caller: Caller) -> Response:
     """Runs a named query: one page of its events as an EPCISQueryDocument."""
     params = _params(request)

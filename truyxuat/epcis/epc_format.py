@@ -52,8 +52,6 @@ PRIMARY_KEYS = frozenset(
 )
 
 
-
-
 def check_digit(digits: str) -> str:
     """The GS1 mod-10 check digit of a key without its check digit."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))

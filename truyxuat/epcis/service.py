@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from lxml.etree import XMLSchema
 from sqlalchemy import insert, or_, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +51,7 @@ from truyxuat.epcis.validation import (
     load_schema,
 )
 from truyxuat.epcis.vocabulary import BIZ_STEP, DISPOSITION
+from truyxuat.epcis.xsd import xsd_errors
 from truyxuat.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed, invalid
 from truyxuat.registry.models import Organization
 
@@ -165,12 +167,14 @@ def capture_document(
     data: bytes,
     content_type: str,
     validator: EpcisValidator,
+    xsd: XMLSchema | None = None,
 ) -> CaptureJob:
-    """Validates an EPCISDocument (JSON-LD or XML) and stores every event, or none."""
+    """Validates an EPCISDocument (JSON-LD, or XML against `xsd` when given) and stores
+    every event, or none."""
     org_id = writer_org_id(principal)
     with _gc_paused():
         return _capture_document(
-            db, org_id, data=data, content_type=content_type, validator=validator
+            db, org_id, data=data, content_type=content_type, validator=validator, xsd=xsd
         )
 
 
@@ -181,6 +185,7 @@ def _capture_document(
     data: bytes,
     content_type: str,
     validator: EpcisValidator,
+    xsd: XMLSchema | None = None,
 ) -> CaptureJob:
     """`capture_document` once the caller may write for the organization."""
     document = read_document(data, content_type)
@@ -189,13 +194,15 @@ def _capture_document(
         raise invalid(["type"], N_("A capture takes an EPCISDocument"))
     events = document_events(document)
     if is_xml:
-        # The JSON schema does not accept the URN forms of the XML binding; the XML form is
-        # checked by the rules beyond the schema (vocabularies, times, keys, required fields).
-        errors: list[FieldError] = [
+        # The JSON schema does not accept the URN forms of the XML binding: the XML form is
+        # checked by the XSD, then by the rules beyond it (vocabularies, times, keys, required
+        # fields).
+        errors: list[FieldError] = [] if xsd is None else xsd_errors(data, xsd)
+        errors.extend(
             error
             for index, event in enumerate(events)
             for error in _custom_event_errors(event, ["epcisBody", "eventList", index])
-        ]
+        )
     else:
         errors = validator.document_errors(document)
     if errors:
