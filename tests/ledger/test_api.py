@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import base64
+import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from truyxuat.app import create_app
 from truyxuat.config import Settings
+from truyxuat.db import make_engine, upgrade
 from truyxuat.ledger import merkle, service
 from truyxuat.ledger.api import parse_tile_path
 from truyxuat.ledger.notes import parse_checkpoint, split_note
@@ -87,3 +91,26 @@ def test_the_verification_page_carries_the_badge_and_script(
     missing = client.get("/ledger/verify", params={"event_hash": "nope"})
     assert missing.status_code == 404
     assert client.get("/static/ledger-verify.js").status_code == 200
+
+
+def test_the_app_integrates_and_signs_in_the_background(tmp_path: Path) -> None:
+    """Served on a real store, the app gives new entries their leaves within a second."""
+    url = f"sqlite:///{tmp_path / 'background.db'}"
+    upgrade(url)
+    settings = Settings(
+        database_url=url, secret_key="bg", data_dir=tmp_path, ledger_integrate_interval=0.1
+    )
+    engine = make_engine(url)
+    with TestClient(create_app(settings)) as client:
+        with Session(engine) as db:
+            service.append(db, "test.entry", "background")
+            db.commit()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            response = client.get("/ledger/checkpoint")
+            if response.status_code == 200 and response.text.split("\n")[1] == "1":
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the entry was not integrated and signed")
+    engine.dispose()
