@@ -62,7 +62,16 @@ async def import_file(
     )
 
 
-@router.get("/imports/{kind}/template")
+@router.get(
+    "/imports/{kind}/template",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The blank template",
+            "content": {"text/csv": {}, XLSX: {}},
+        }
+    },
+)
 def import_template(
     kind: ImportKind,
     locale: Locale,
