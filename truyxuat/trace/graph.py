@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from truyxuat.auth.principal import Principal
@@ -76,6 +77,7 @@ class TraceTooLarge(DomainError):
     title = N_("Trace too large")
 
 
+@lru_cache(maxsize=1 << 16)
 def canonical(value: str) -> str:
     """An identifier in its canonical form: a GS1 Digital Link on id.gs1.org when it has one.
 
@@ -93,8 +95,10 @@ def canonical(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1 << 16)
 def _pairs(value: str) -> dict[str, str]:
-    """The AI/value pairs of a Digital Link path (empty when it is not one)."""
+    """The AI/value pairs of a Digital Link path (empty when it is not one; cached, so the
+    caller must not change the mapping)."""
     if not value.startswith(DIGITAL_LINK_BASE + "/"):
         return {}
     parts = value[len(DIGITAL_LINK_BASE) + 1 :].split("?", 1)[0].split("/")
@@ -328,49 +332,81 @@ def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]
         yield values[start : start + size]
 
 
+_LEVEL_COLUMNS = (
+    _NAMED.org_id,
+    _NAMED.event_row_id,
+    _NAMED.role,
+    _NAMED.epc,
+    EpcisEvent.event_id,
+    EpcisEvent.event_type,
+    EpcisEvent.event_time,
+    EpcisEvent.action,
+    EpcisEvent.biz_step,
+    EpcisEvent.read_point,
+    EpcisEvent.biz_location,
+)
+LevelRow = tuple[
+    uuid.UUID,
+    uuid.UUID,
+    str,
+    str,
+    str,
+    str,
+    datetime,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+]
+
+
+def _frontier_clause(db: Session, frontier: Sequence[str]) -> ColumnElement[bool]:
+    """`hit.epc` is on the frontier: one array parameter on PostgreSQL (the statement text
+    stays the same from level to level, so it is prepared once), an IN list elsewhere."""
+    if db.get_bind().dialect.name == "postgresql":
+        return _HIT.epc == any_(bindparam("frontier", list(frontier), type_=ARRAY(String)))
+    return _HIT.epc.in_(list(frontier))
+
+
 def _level(
     db: Session, frontier: Sequence[str], visible: ColumnElement[bool] | None
-) -> list[tuple[uuid.UUID, uuid.UUID, str, str]]:
-    """Every (org, event row, role, identifier) of the events naming a frontier identifier."""
-    hit, named = _HIT, _NAMED
-    rows: list[tuple[uuid.UUID, uuid.UUID, str, str]] = []
-    for chunk in _chunks(list(frontier)):
+) -> list[LevelRow]:
+    """Every identifier row of the events naming a frontier identifier, with the columns of
+    the event a walk needs (its JSON body is read once at the end, for the events kept)."""
+    rows: list[LevelRow] = []
+    for chunk in _chunks(list(frontier), _CHUNK * 10):
         query = (
-            select(named.org_id, named.event_row_id, named.role, named.epc)
-            .join(hit, and_(hit.org_id == named.org_id, hit.event_row_id == named.event_row_id))
-            .where(hit.epc.in_(chunk))
+            select(*_LEVEL_COLUMNS)
+            .join(
+                _HIT, and_(_HIT.org_id == _NAMED.org_id, _HIT.event_row_id == _NAMED.event_row_id)
+            )
+            .join(
+                EpcisEvent,
+                and_(EpcisEvent.org_id == _NAMED.org_id, EpcisEvent.id == _NAMED.event_row_id),
+            )
+            .where(_frontier_clause(db, chunk))
             .distinct()
         )
         if visible is not None:
             query = query.where(visible)
-        rows.extend((r[0], r[1], r[2], r[3]) for r in db.execute(query))
+        rows.extend(db.execute(query).all())
     return rows
 
 
-def _load_events(
-    db: Session, keys: Sequence[tuple[uuid.UUID, uuid.UUID]]
-) -> dict[tuple[uuid.UUID, uuid.UUID], TraceEvent]:
-    """The stored events behind these keys, in one query per chunk."""
-    found: dict[tuple[uuid.UUID, uuid.UUID], TraceEvent] = {}
+def _load_bodies(db: Session, events: Mapping[tuple[uuid.UUID, uuid.UUID], TraceEvent]) -> None:
+    """Reads the JSON body of every event in the graph, a chunk of keys per query."""
+    keys = sorted(events)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        orgs = {org for org, _ in chunk}
+        orgs = sorted({org for org, _ in chunk})
         ids = [row for _, row in chunk]
-        query = select(
-            EpcisEvent.org_id,
-            EpcisEvent.id,
-            EpcisEvent.event_id,
-            EpcisEvent.event_type,
-            EpcisEvent.event_time,
-            EpcisEvent.action,
-            EpcisEvent.biz_step,
-            EpcisEvent.read_point,
-            EpcisEvent.biz_location,
-            EpcisEvent.event,
-        ).where(EpcisEvent.org_id.in_(orgs), EpcisEvent.id.in_(ids))
-        for row in db.execute(query):
-            found[(row[0], row[1])] = TraceEvent(*row)
-    return found
+        query = select(EpcisEvent.org_id, EpcisEvent.id, EpcisEvent.event).where(
+            EpcisEvent.org_id.in_(orgs), EpcisEvent.id.in_(ids)
+        )
+        for org, row_id, body in db.execute(query):
+            event = events.get((org, row_id))
+            if event is not None:
+                event.event = body
 
 
 def trace(
@@ -403,18 +439,24 @@ def trace(
     depth = 0
     while frontier:
         rows = _level(db, frontier, visible)
-        new_keys = sorted({(o, r) for o, r, _, _ in rows} - graph.events.keys())
-        level_events = _load_events(db, new_keys)
-        for org, row_id, role, epc in rows:
-            event = level_events.get((org, row_id))
-            if event is not None:
-                event.roles.setdefault(role, set()).add(canonical(epc))
-        graph.events.update(level_events)
+        level_keys: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        for org, row_id, role, epc, event_id, kind, moment, action, step, point, place in rows:
+            key = (org, row_id)
+            level_keys.add(key)
+            event = graph.events.get(key)
+            if event is None:
+                event = graph.events[key] = TraceEvent(
+                    org, row_id, event_id, kind, moment, action, step, point, place, {}
+                )
+            event.roles.setdefault(role, set()).add(canonical(epc))
         if len(graph.events) > max_nodes * 4:
             raise TraceTooLarge(
                 N_("The trace reaches more than {limit} events; ask for a smaller depth"),
                 limit=max_nodes * 4,
             )
+        # Events seen at an earlier level are looked at again: an identifier reached later
+        # may be the one that makes them a link of this walk.
+        level_events = {key: graph.events[key] for key in level_keys}
         on_frontier = set(frontier)
         next_frontier: set[str] = set()
         for event in level_events.values():
@@ -446,6 +488,7 @@ def trace(
             depth += 1
         frontier = sorted(next_frontier)
     graph.reached_depth = depth
+    _load_bodies(db, graph.events)
     _attach_places_and_parties(db, graph)
     graph.edges = list(dict.fromkeys(graph.edges))
     graph.flags = _balance_flags(graph, tolerance) + _shipment_flags(graph)
