@@ -19,8 +19,8 @@ def _recall(db: Session, *, drill: bool = False, state: RecallState = RecallStat
     org = make_org(db, name="Nhà máy bia Hà Nội")
     recall = Recall(
         org_id=org.id,
-        epc="https://id.gs1.org/01/08930000000017/10/MALT-1",
-        gtin="08930000000017",
+        epc="https://id.gs1.org/01/08930000000019/10/MALT-1",
+        gtin="08930000000019",
         lot="MALT-1",
         reason="Aflatoxin",
         severity=RecallSeverity.class_i,
