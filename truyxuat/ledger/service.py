@@ -333,8 +333,9 @@ def inclusion_proof(db: Session, leaf_index: int, size: int) -> list[bytes]:
     # Tiles only grow, so a tree larger than the stored one is simply missing a node.
     reader = TileReader(db, size)
     try:
-        proof = reader.hashes(merkle.inclusion_ranges(leaf_index, size))
-        reader.node(0, size - 1)  # the last leaf of that tree exists
+        # The last leaf's tile comes in the same query: it shows the tree has that size.
+        proof = reader.hashes(merkle.inclusion_ranges(leaf_index, size), also=[(0, size - 1)])
+        reader.node(0, size - 1)
         return proof
     except LookupError:
         raise missing from None

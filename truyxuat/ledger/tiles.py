@@ -119,10 +119,20 @@ class TileReader:
             result = hashlib.sha256(_NODE + left + result).digest()
         return result
 
-    def hashes(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
-        """The hashes of the ranges a proof names, reading each needed tile once."""
+    def hashes(
+        self, ranges: Sequence[tuple[int, int]], also: Sequence[tuple[int, int]] = ()
+    ) -> list[bytes]:
+        """The hashes of the ranges a proof names, reading each needed tile once (in one
+        query, with the tiles of the nodes (height, index) in `also`)."""
         self.load(
-            self.node_tile(h, i) for start, end in ranges for h, i in self.range_nodes(start, end)
+            [
+                *(
+                    self.node_tile(h, i)
+                    for start, end in ranges
+                    for h, i in self.range_nodes(start, end)
+                ),
+                *(self.node_tile(h, i) for h, i in also),
+            ]
         )
         return [self.range_hash(start, end) for start, end in ranges]
 
