@@ -20,3 +20,7 @@ stamps_issue.main()
 from bench import ledger  # noqa: E402  (appended: benchmarks are added in parallel)
 
 ledger.main()
+
+from bench import resolver  # noqa: E402  (appended: benchmarks are added in parallel)
+
+resolver.main()

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     """Scans of one serial farther apart than this warn of a copied stamp."""
     resolver_copy_days: int = 120
     """A serial first scanned longer ago than this warns of a copied stamp."""
+    resolver_cache_seconds: float = 30.0
+    """How long a lot's passport (journey, certificates, map) is reused before being re-read."""
     ledger_origin: str = "truyxuat.example/ledger"
     """The ledger's name: the origin line of its checkpoints and its signing key's name."""
     ledger_key: str = ""

@@ -80,6 +80,10 @@ def new_id() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+# Execution option of a session's connection: this transaction only reads (see make_engine).
+READ_ONLY = "truyxuat_read_only"
+
+
 def make_engine(url: str) -> Engine:
     """Creates an engine for a URL; SQLite gets foreign keys on and a writable folder."""
     if url.startswith("sqlite"):
@@ -102,8 +106,13 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
             # then writes fails at once with "database is locked" under concurrent requests,
-            # whereas this one waits (busy_timeout) its turn.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # whereas this one waits (busy_timeout) its turn. A transaction that promises to
+            # only read (execution option READ_ONLY, e.g. the public resolver) stays deferred
+            # so readers run side by side instead of queueing for the write lock.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -15,7 +15,7 @@ from truyxuat.auth.deps import DB
 from truyxuat.resolver import passport, service
 from truyxuat.resolver.languages import negotiate, translate
 from truyxuat.resolver.linkset import parse_path
-from truyxuat.resolver.pages import CORS, AppSettings, _raw_path, render
+from truyxuat.resolver.pages import CORS, AppSettings, _raw_path, reading, render
 
 router = APIRouter(include_in_schema=False)
 PREFIX = "/embed"
@@ -70,7 +70,8 @@ def widget(request: Request, db: DB, settings: AppSettings) -> Response:
     """The widget of a product, a lot or an item: HTML for an iframe, or `?format=json`."""
     key = parse_path(_raw_path(request)[len(PREFIX) :])
     locale = negotiate(request)
-    view = passport.load(db, key)
+    reading(db)
+    view = passport.load(db, key, cache=service.cache_of(request.app.state, settings))
     recall = service.recall_notice(db, key.gtin, view.lot)
     passport_url = settings.resolver_base.rstrip("/") + key.path
     accept = request.headers.get("accept", "")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.config import Settings
+from truyxuat.db import READ_ONLY
 from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
 from truyxuat.gs1 import gtin_display
 from truyxuat.registry.models import ProductImage, StoredFile
@@ -67,6 +68,12 @@ def app_settings(request: Request) -> Settings:
 
 
 AppSettings = Annotated[Settings, Depends(app_settings)]
+
+
+def reading(db: Session) -> None:
+    """Marks the request's next transaction as read-only (SQLite then lets readers overlap)."""
+    if not db.in_transaction():
+        db.connection(execution_options={READ_ONLY: True})
 
 
 def _raw_path(request: Request) -> str:
@@ -170,7 +177,9 @@ def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
     key = parse_path(_raw_path(request))
     qualifiers = _dates(request)
     locale = negotiate(request)
-    product, _producer = passport.load_product(db, key.gtin)
+    reading(db)
+    cache = service.cache_of(request.app.state, settings)
+    product, _producer = passport.cached_product(db, key.gtin, cache)
     contexts = service.contexts(key, product, settings, locale)
     header = link_header(contexts, service.linkset_href(settings, key))
     headers = {**CORS, "Link": header, "Vary": "Accept, Accept-Language"}
@@ -192,7 +201,7 @@ def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
             return RedirectResponse(
                 _pass_query(target.href, request), status_code=307, headers=headers
             )
-    return passport_page(request, db, settings, key, qualifiers, locale, headers)
+    return passport_page(request, db, settings, key, qualifiers, locale, headers, cache)
 
 
 def _pass_query(href: str, request: Request) -> str:
@@ -270,19 +279,26 @@ def _view(
     qualifiers: dict[str, date],
     *,
     scan: Any = None,
+    cache: service.TTLCache | None = None,
 ) -> dict[str, Any]:
-    """The template context of a passport (loads everything the page shows)."""
-    view = passport.load(db, key)
+    """The template context of a passport (loads everything the page shows).
+
+    `scan` is this visit's scan, written after the page is rendered: it counts already.
+    """
+    view = passport.load(db, key, cache=cache)
     for kind, value in qualifiers.items():
         view.dates.setdefault(kind, value)
     recall = service.recall_notice(db, key.gtin, view.lot)
     stats = scans.stats(db, key, view.lot)
+    if scan is not None:
+        stats = scans.ScanStats(stats.count + 1, stats.first_at or scan.scanned_at, stats.located)
     signs = scans.copy_signs(
         db,
         key,
         far_km=settings.resolver_copy_distance_km,
         long_days=settings.resolver_copy_days,
         first_at=stats.first_at,
+        located=stats.located,
     )
     warnings = authenticity.warnings(key, view.stamp, signs, recall is not None)
     today = datetime.now(UTC).date()
@@ -296,7 +312,7 @@ def _view(
         "warnings": warnings,
         "scan": scan,
         "has_pin": authenticity.has_pin(view.stamp),
-        "bundle": service.proof_bundle(db, view.last_event_hash),
+        "bundle": service.cached_bundle(db, view.last_event_hash, cache),
         "json_ld": _json_ld(view, settings, "vi"),
         "expired": expired is not None and expired < today,
         "local_time": passport.local_time,
@@ -313,18 +329,26 @@ def passport_page(
     qualifiers: dict[str, date],
     locale: str,
     headers: dict[str, str],
+    cache: service.TTLCache | None = None,
 ) -> Response:
-    """The passport; a never-issued serial answers 404 with its warning (not a 200 error)."""
+    """The passport; a never-issued serial answers 404 with its warning (not a 200 error).
+
+    The scan is written last, in a transaction of its own: on SQLite the write lock is then
+    held for one insert, not for the whole page.
+    """
     scan = None
     if request.method == "GET":
-        stamp_lot = key.lot
-        if key.serial and not stamp_lot:
-            found = passport.load_stamp(db, key)
-            stamp_lot = found.lot if found else None
-        scan = scans.record(db, key, stamp_lot, request.headers.get("user-agent", ""), locale)
-    context = _view(db, settings, key, qualifiers, scan=scan)
-    status = 404 if key.serial and context["p"].stamp is None else 200
-    return render(request, "resolver/passport.html", context, locale, status, headers)
+        scan = scans.new(key, key.lot, request.headers.get("user-agent", ""), locale)
+    context = _view(db, settings, key, qualifiers, scan=scan, cache=cache)
+    view: passport.Passport = context["p"]
+    status = 404 if key.serial and view.stamp is None else 200
+    response = render(request, "resolver/passport.html", context, locale, status, headers)
+    if scan is not None:
+        scan.lot = view.lot
+        if db.get_bind().dialect.name == "sqlite":
+            db.commit()
+        scans.store(db, scan)
+    return response
 
 
 def _key_from_form(values: dict[str, Any]) -> ItemKey:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from sqlalchemy import and_, or_, select, tuple_
@@ -117,6 +117,29 @@ class AreaMap:
 
 
 @dataclass
+class LotPart:
+    """The part of a passport shared by every item of a lot (what the cache keeps)."""
+
+    image_id: uuid.UUID | None = None
+    facilities: list[Facility] = field(default_factory=list)
+    certificates: list[Certificate] = field(default_factory=list)
+    area: AreaMap | None = None
+    steps: list[Step] = field(default_factory=list)
+    dates: dict[str, date] = field(default_factory=dict)
+    last_event_hash: str | None = None
+
+
+class Cache(Protocol):
+    """Where `load` keeps products and lot parts between requests."""
+
+    def get(self, key: tuple[Any, ...]) -> Any: ...
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None: ...
+
+    def __bool__(self) -> bool: ...
+
+
+@dataclass
 class Passport:
     """Everything the passport page, the linkset and the embed need about one key."""
 
@@ -158,6 +181,21 @@ def load_product(db: Session, gtin: str) -> tuple[Product, Organization]:
     if row is None:
         raise NotFound(N_("No product is registered under GTIN {gtin}"), gtin=gtin)
     return row[0], row[1]
+
+
+def cached_product(
+    db: Session, gtin: str, cache: Cache | None = None
+) -> tuple[Product, Organization]:
+    """`load_product` through the cache."""
+    found = cache.get(("product", gtin)) if cache else None
+    if found is None:
+        found = load_product(db, gtin)
+        if cache:
+            # Detached, so no other request's rollback can expire what the cache holds.
+            db.expunge(found[0])
+            db.expunge(found[1])
+            cache.put(("product", gtin), found)
+    return found
 
 
 def load_stamp(db: Session, key: ItemKey) -> Stamp | None:
@@ -363,19 +401,22 @@ def _certificates(
     return found
 
 
-def load(db: Session, key: ItemKey, *, today: date | None = None) -> Passport:
-    """Gathers the passport of a key (NotFound for an unregistered GTIN)."""
-    today = today or datetime.now(UTC).date()
-    product, producer = load_product(db, key.gtin)
-    stamp = load_stamp(db, key)
-    passport = Passport(key, product, producer, stamp)
+def _lot_part(
+    db: Session,
+    key: ItemKey,
+    lot: str | None,
+    product: Product,
+    producer: Organization,
+    today: date,
+) -> LotPart:
+    """Everything about the lot (and the item, for a serial key) that is the same for all."""
+    passport = LotPart()
     passport.image_id = db.scalar(
         select(ProductImage.id)
         .where(ProductImage.product_id == product.id)
         .order_by(ProductImage.position)
         .limit(1)
     )
-    lot = passport.lot
     events: list[EpcisEvent] = []
     ids = identifiers(key, lot, producer.gs1_company_prefix)
     if ids:
@@ -491,6 +532,61 @@ def load(db: Session, key: ItemKey, *, today: date | None = None) -> Passport:
     scopes += [(CertScope.facility, f.id) for f in facilities]
     passport.certificates = _certificates(db, scopes, today)
     return passport
+
+
+def load(
+    db: Session,
+    key: ItemKey,
+    *,
+    today: date | None = None,
+    cache: Cache | None = None,
+) -> Passport:
+    """Gathers the passport of a key (NotFound for an unregistered GTIN).
+
+    The product and the lot's part are taken from `cache` when fresh: they are the same for
+    every item of the lot. The stamp is always read afresh, and for a serial the events naming
+    that very item are looked for (rare: stamps are usually followed at lot level).
+    """
+    today = today or datetime.now(UTC).date()
+    product, producer = cached_product(db, key.gtin, cache)
+    stamp = load_stamp(db, key)
+    lot = key.lot or (stamp.lot if stamp else None)
+    part = cache.get(("lot", key.gtin, lot)) if cache else None
+    if part is None:
+        part = _lot_part(db, ItemKey(key.gtin, lot), lot, product, producer, today)
+        if cache:
+            for facility in part.facilities:
+                if facility in db:
+                    db.expunge(facility)
+            cache.put(("lot", key.gtin, lot), part)
+    if key.serial and _item_has_events(db, key, producer.gs1_company_prefix, cache):
+        part = _lot_part(db, key, lot, product, producer, today)
+    return Passport(
+        key=key,
+        product=product,
+        producer=producer,
+        stamp=stamp,
+        image_id=part.image_id,
+        facilities=part.facilities,
+        certificates=part.certificates,
+        area=part.area,
+        steps=part.steps,
+        dates=dict(part.dates),
+        last_event_hash=part.last_event_hash,
+    )
+
+
+def _item_has_events(db: Session, key: ItemKey, prefix: str | None, cache: Cache | None) -> bool:
+    """Whether any event names this very item (its serial), not only its lot."""
+    found = cache.get(("item-events", key.gtin, key.serial)) if cache else None
+    if found is None:
+        item_ids = identifiers(ItemKey(key.gtin, None, key.serial), None, prefix)
+        found = bool(
+            db.scalar(select(EpcisEventEpc.epc).where(EpcisEventEpc.epc.in_(item_ids)).limit(1))
+        )
+        if cache:
+            cache.put(("item-events", key.gtin, key.serial), found)
+    return bool(found)
 
 
 def _event_area_codes(event: EpcisEvent) -> set[str]:

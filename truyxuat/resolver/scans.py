@@ -11,10 +11,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from truyxuat.db import utcnow
+from truyxuat.db import new_id, utcnow
 from truyxuat.errors import N_, invalid
 from truyxuat.resolver.linkset import ItemKey
 from truyxuat.resolver.models import Scan
@@ -31,6 +31,7 @@ class ScanStats:
 
     count: int
     first_at: datetime | None
+    located: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,10 @@ class CopySign:
     since: datetime | None = None
 
 
-def record(db: Session, key: ItemKey, lot: str | None, user_agent: str, locale: str) -> Scan:
-    """Logs one scan (no personal data: no address, no cookie, only the user agent)."""
-    scan = Scan(
+def new(key: ItemKey, lot: str | None, user_agent: str, locale: str) -> Scan:
+    """A scan about to be logged (no personal data: no address, no cookie, the user agent)."""
+    return Scan(
+        id=new_id(),
         gtin=key.gtin,
         lot=lot,
         serial=key.serial,
@@ -53,9 +55,27 @@ def record(db: Session, key: ItemKey, lot: str | None, user_agent: str, locale: 
         locale=locale[:8],
         scanned_at=utcnow(),
     )
-    db.add(scan)
-    db.flush()
+
+
+def store(db: Session, scan: Scan) -> Scan:
+    """Writes a scan with one INSERT (the caller commits)."""
+    db.execute(
+        insert(Scan).values(
+            id=scan.id,
+            gtin=scan.gtin,
+            lot=scan.lot,
+            serial=scan.serial,
+            scanned_at=scan.scanned_at,
+            user_agent=scan.user_agent,
+            locale=scan.locale,
+        )
+    )
     return scan
+
+
+def record(db: Session, key: ItemKey, lot: str | None, user_agent: str, locale: str) -> Scan:
+    """Logs one scan at once."""
+    return store(db, new(key, lot, user_agent, locale))
 
 
 def coarse(value: float) -> float:
@@ -82,13 +102,15 @@ def set_place(db: Session, scan_id: uuid.UUID, latitude: float, longitude: float
 
 def stats(db: Session, key: ItemKey, lot: str | None) -> ScanStats:
     """Scans of the serialized item, else of the lot, else of the product."""
-    query = select(func.count(), func.min(Scan.scanned_at)).where(Scan.gtin == key.gtin)
+    query = select(func.count(), func.min(Scan.scanned_at), func.count(Scan.latitude)).where(
+        Scan.gtin == key.gtin
+    )
     if key.serial:
         query = query.where(Scan.serial == key.serial)
     elif lot:
         query = query.where(Scan.lot == lot)
-    count, first_at = db.execute(query).one()
-    return ScanStats(int(count or 0), first_at)
+    count, first_at, located = db.execute(query).one()
+    return ScanStats(int(count or 0), first_at, int(located or 0))
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -108,6 +130,7 @@ def copy_signs(
     far_km: float,
     long_days: int,
     first_at: datetime | None,
+    located: int = 2,
     now: datetime | None = None,
 ) -> list[CopySign]:
     """Signs that one serial is printed on many items: far-apart places, or a long time span.
@@ -118,16 +141,21 @@ def copy_signs(
         return []
     now = now or utcnow()
     signs: list[CopySign] = []
-    places = db.execute(
-        select(Scan.latitude, Scan.longitude, Scan.scanned_at)
-        .where(Scan.gtin == key.gtin, Scan.serial == key.serial, Scan.latitude.is_not(None))
-        .order_by(Scan.scanned_at.desc())
-        .limit(MAX_PLACES)
-    ).all()
-    located = [((lat, lon), at) for lat, lon, at in places if lat is not None and lon is not None]
+    # Fewer than two located scans cannot be far apart: spare the query.
+    places = (
+        []
+        if located < 2
+        else db.execute(
+            select(Scan.latitude, Scan.longitude, Scan.scanned_at)
+            .where(Scan.gtin == key.gtin, Scan.serial == key.serial, Scan.latitude.is_not(None))
+            .order_by(Scan.scanned_at.desc())
+            .limit(MAX_PLACES)
+        ).all()
+    )
+    points = [(lat, lon) for lat, lon, _ in places if lat is not None and lon is not None]
     widest = 0.0
-    for i, (a, _) in enumerate(located):
-        for b, _ in located[i + 1 :]:
+    for i, a in enumerate(points):
+        for b in points[i + 1 :]:
             widest = max(widest, distance_km(a, b))
     if widest > far_km:
         signs.append(CopySign("far_apart", distance_km=round(widest)))

@@ -7,6 +7,7 @@ shows the recall banner and the ledger badge once they are installed.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -51,6 +52,17 @@ def proof_bundle(db: Session, event_hash: str | None) -> Any:
         return None
     lookup = _optional("truyxuat.ledger.service", "proof_bundle")
     return lookup(db, event_hash) if lookup else None
+
+
+def cached_bundle(db: Session, event_hash: str | None, cache: Any) -> Any:
+    """`proof_bundle` through the passport cache (a checkpoint is minutes apart anyway)."""
+    if not cache or not event_hash:
+        return proof_bundle(db, event_hash)
+    found = cache.get(("bundle", event_hash))
+    if found is None:
+        found = (proof_bundle(db, event_hash),)
+        cache.put(("bundle", event_hash), found)
+    return found[0]
 
 
 def _title(kind: str, locale: str, name: str) -> str:
@@ -123,3 +135,44 @@ def contexts(
 def linkset_href(settings: Settings, key: ItemKey) -> str:
     """The URL of the key's linkset."""
     return f"{settings.resolver_base.rstrip('/')}{key.path}?linkType=all"
+
+
+class TTLCache:
+    """A small time-limited cache of passport parts for one app (one database).
+
+    Entries live `seconds`; the oldest is dropped when `size` is reached. Values are shared
+    between threads and must not be changed by readers.
+    """
+
+    def __init__(self, seconds: float, size: int = 4096) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._entries: dict[tuple[Any, ...], tuple[float, Any]] = {}
+
+    def __bool__(self) -> bool:
+        return self.seconds > 0
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        found = self._entries.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._entries) >= self.size:
+            try:
+                self._entries.pop(next(iter(self._entries)))
+            except (StopIteration, KeyError, RuntimeError):
+                self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.seconds, value)
+
+
+def cache_of(app_state: Any, settings: Settings) -> TTLCache:
+    """The app's passport cache (created on first use)."""
+    cache = getattr(app_state, "resolver_cache", None)
+    if cache is None:
+        cache = TTLCache(settings.resolver_cache_seconds)
+        app_state.resolver_cache = cache
+    return cache
