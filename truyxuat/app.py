@@ -114,6 +114,7 @@ def _mount_resolver(app: FastAPI) -> None:
 def _mount_trace(app: FastAPI) -> None:
     """Trace graph, recalls and export-market reports (API under /api/v1, and pages)."""
     from truyxuat.recall.api import router as recall_router
+    from truyxuat.recall.pages import router as recall_pages
     from truyxuat.reports.api import router as reports_router
     from truyxuat.trace.api import router as trace_router
     from truyxuat.trace.pages import router as trace_pages
@@ -122,3 +123,4 @@ def _mount_trace(app: FastAPI) -> None:
     app.include_router(recall_router, prefix="/api/v1")
     app.include_router(reports_router, prefix="/api/v1")
     app.include_router(trace_pages)
+    app.include_router(recall_pages)
