@@ -1,5 +1,5 @@
-"""EPCIS sharing with trading partners (the GLNs an event names as source or destination)
-and sensor readings flattened from sensorElementList.
+"""EPCIS sharing with trading partners (the GLNs an event names as source or destination),
+sensor readings flattened from sensorElementList, and user extension fields for EQ_/EXISTS_.
 
 Revision ID: 2026_11_23_0006
 Revises: 2026_11_23_0005
@@ -73,8 +73,32 @@ def upgrade() -> None:
             "ix_epcis_sensor_reading_org_type_time", ["org_id", "type", "time"], unique=False
         )
 
+    op.create_table(
+        "epcis_event_field",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("event_row_id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("value", sa.Text(), nullable=True),
+        sa.Column("number", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["org_id", "event_row_id"],
+            ["epcis_event.org_id", "epcis_event.id"],
+            name="fk_epcis_event_field_event",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("org_id", "event_row_id", "seq", name=op.f("pk_epcis_event_field")),
+    )
+    with op.batch_alter_table("epcis_event_field", schema=None) as batch_op:
+        batch_op.create_index("ix_epcis_event_field_org_name", ["org_id", "name"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("epcis_event_field", schema=None) as batch_op:
+        batch_op.drop_index("ix_epcis_event_field_org_name")
+    op.drop_table("epcis_event_field")
     with op.batch_alter_table("epcis_sensor_reading", schema=None) as batch_op:
         batch_op.drop_index("ix_epcis_sensor_reading_org_type_time")
     op.drop_table("epcis_sensor_reading")

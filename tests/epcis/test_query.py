@@ -239,3 +239,119 @@ def test_get_event_url_encodes_its_id(client: TestClient, headers: dict[str, str
     assert response.status_code == 200
     assert response.json()["eventID"] == event_id
     assert client.get("/epcis/events/urn%3Auuid%3Anope", headers=headers).status_code == 404
+
+
+def _transformation(n: int) -> dict[str, Any]:
+    """A transformation from one lot and SGTIN into another lot and SGTIN."""
+    return {
+        "type": "TransformationEvent",
+        "eventTime": f"2026-11-20T0{n}:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "inputEPCList": [f"urn:epc:id:sgtin:0614141.107346.{n}"],
+        "inputQuantityList": [
+            {"epcClass": f"urn:epc:class:lgtin:0614141.107346.IN{n}", "quantity": 5, "uom": "KGM"}
+        ],
+        "outputEPCList": [f"urn:epc:id:sgtin:0614141.107346.{n + 100}"],
+        "outputQuantityList": [
+            {"epcClass": f"urn:epc:class:lgtin:0614141.107346.OUT{n}", "quantity": 4, "uom": "KGM"}
+        ],
+    }
+
+
+def test_match_parent_input_and_output_lists(client: TestClient, headers: dict[str, str]) -> None:
+    aggregation = {
+        "type": "AggregationEvent",
+        "eventTime": "2026-11-20T05:00:00+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "parentID": "urn:epc:id:sscc:0614141.1234567890",
+        "childEPCs": ["urn:epc:id:sgtin:0614141.107346.7"],
+        "action": "ADD",
+    }
+    _capture(client, headers, _transformation(1), _transformation(2), aggregation, make_event(7))
+    sscc = "urn:epc:id:sscc:0614141.1234567890"
+    assert [e["type"] for e in _query(client, headers, MATCH_parentID=sscc)] == ["AggregationEvent"]
+    assert _query(client, headers, MATCH_parentID="urn:epc:id:sscc:0614141.1234567891") == []
+    # childEPCs count for MATCH_epc (EPCIS 2.0 §8.2.7.1), the parent does not.
+    assert len(_query(client, headers, MATCH_epc="urn:epc:id:sgtin:0614141.107346.7")) == 2
+    assert _query(client, headers, MATCH_epc=sscc) == []
+    got = _query(client, headers, MATCH_inputEPC="urn:epc:id:sgtin:0614141.107346.2")
+    assert [e["inputEPCList"] for e in got] == [["urn:epc:id:sgtin:0614141.107346.2"]]
+    assert _query(client, headers, MATCH_inputEPC="urn:epc:id:sgtin:0614141.107346.102") == []
+    got = _query(client, headers, MATCH_outputEPC="urn:epc:id:sgtin:0614141.107346.102")
+    assert [e["inputEPCList"] for e in got] == [["urn:epc:id:sgtin:0614141.107346.2"]]
+    lot_in, lot_out = (
+        "urn:epc:class:lgtin:0614141.107346.IN1",
+        "urn:epc:class:lgtin:0614141.107346.OUT1",
+    )
+    assert len(_query(client, headers, MATCH_inputEPCClass=lot_in)) == 1
+    assert _query(client, headers, MATCH_inputEPCClass=lot_out) == []
+    assert len(_query(client, headers, MATCH_outputEPCClass=lot_out)) == 1
+    assert _query(client, headers, MATCH_outputEPCClass=lot_in) == []
+    assert _query(client, headers, MATCH_epcClass=lot_in) == []
+    assert len(_query(client, headers, MATCH_anyEPCClass=f"{lot_in}|{lot_out}")) == 1
+
+
+def test_eq_action(client: TestClient, headers: dict[str, str]) -> None:
+    _capture(client, headers, make_event(1), make_event(2, action="ADD"))
+    assert _serials(_query(client, headers, EQ_action="ADD")) == {2}
+    assert _serials(_query(client, headers, EQ_action="OBSERVE")) == {1}
+    assert _query(client, headers, EQ_action="DELETE") == []
+
+
+def test_identifiers_match_in_either_form(client: TestClient, headers: dict[str, str]) -> None:
+    from truyxuat.epcis.epc_format import to_digital_link
+
+    place = "urn:epc:id:sgln:0614141.07346.9999"
+    lot = "urn:epc:class:lgtin:4012345.012345.998877"
+    as_urn = make_event(1, bizLocation={"id": place})
+    as_link = make_event(
+        2, quantityList=[{"epcClass": to_digital_link(lot), "quantity": 1, "uom": "KGM"}]
+    )
+    as_link["epcList"] = [to_digital_link("urn:epc:id:sgtin:0614141.107346.2")]
+    _capture(client, headers, as_urn, as_link)
+    one = "urn:epc:id:sgtin:0614141.107346.1"
+    assert len(_query(client, headers, MATCH_epc=to_digital_link(one))) == 1
+    assert len(_query(client, headers, MATCH_epc="urn:epc:id:sgtin:0614141.107346.2")) == 1
+    assert len(_query(client, headers, MATCH_anyEPCClass=lot)) == 1
+    assert len(_query(client, headers, EQ_bizLocation=to_digital_link(place))) == 1
+    assert len(_query(client, headers, EQ_bizLocation=place)) == 1
+    assert (
+        len(_query(client, headers, EQ_readPoint="https://id.gs1.org/414/0614141073467/254/1234"))
+        == 2
+    )
+    # Events come back as they were captured.
+    got = _query(client, headers, EQ_bizLocation=to_digital_link(place))
+    assert got[0]["bizLocation"] == {"id": place}
+
+
+EXTENSION_CONTEXT = {"ex": "https://example.vn/ns/farm/"}
+
+
+def test_extension_field_parameters(client: TestClient, headers: dict[str, str]) -> None:
+    body = _doc(
+        make_event(1, **{"ex:variety": "Thiều Thanh Hà", "ex:brix": 18}),
+        make_event(2, **{"ex:variety": "Lai Chua"}),
+        make_event(
+            3,
+            action="ADD",
+            ilmd={"ex:harvestMethod": "hand", "ex:bestBefore": "2026-12-01"},
+        ),
+        make_event(4),
+    )
+    body["@context"] = [*body["@context"], EXTENSION_CONTEXT]
+    response = client.post("/epcis/capture", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    namespace = "https://example.vn/ns/farm"
+    assert _serials(_query(client, headers, **{f"EQ_{namespace}#variety": "Lai Chua"})) == {2}
+    assert _serials(_query(client, headers, **{"EQ_ex:variety": "Thiều Thanh Hà"})) == {1}
+    assert _serials(_query(client, headers, **{f"EXISTS_{namespace}#variety": ""})) == {1, 2}
+    assert _serials(_query(client, headers, **{f"EQ_{namespace}#brix": "18.0"})) == {1}
+    assert _query(client, headers, **{f"EQ_{namespace}#brix": "17"}) == []
+    assert _serials(_query(client, headers, **{f"EXISTS_ILMD_{namespace}#harvestMethod": ""})) == {
+        3
+    }
+    assert _serials(_query(client, headers, **{"EQ_ILMD_ex:harvestMethod": "hand"})) == {3}
+    assert _query(client, headers, **{"EQ_ILMD_ex:harvestMethod": "machine"}) == []
+    # An extension parameter on the event does not look into the ILMD, nor the reverse.
+    assert _query(client, headers, **{f"EXISTS_{namespace}#harvestMethod": ""}) == []
+    assert _query(client, headers, **{f"EXISTS_ILMD_{namespace}#variety": ""}) == []

@@ -222,3 +222,32 @@ class EpcisSensorReading(Base):
     component: Mapped[str | None] = mapped_column(Text, nullable=True)
     device_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     raw_data: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EpcisEventField(Base):
+    """One value of a user extension field of an event (or of its ILMD), for EQ_/EXISTS_.
+
+    `name` is the field as `namespace#local`; `key` is how the event wrote it
+    (`prefix:local`). `value` is the text of a simple value (None for an object) and `number`
+    its numeric value when it is a number.
+    """
+
+    __tablename__ = "epcis_event_field"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["org_id", "event_row_id"],
+            ["epcis_event.org_id", "epcis_event.id"],
+            name="fk_epcis_event_field_event",
+            ondelete="CASCADE",
+        ),
+        Index("ix_epcis_event_field_org_name", "org_id", "name"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    event_row_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    number: Mapped[float | None] = mapped_column(Float, nullable=True)

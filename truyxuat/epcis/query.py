@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from truyxuat.auth.principal import Principal
+from truyxuat.epcis import extensions
 from truyxuat.epcis.epc_format import canonical_identifier
 from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc, EpcRole
 from truyxuat.epcis.sharing import event_read_filter
@@ -150,10 +151,19 @@ def build_event_query(
     db: Session, principal: Principal, params: Mapping[str, Sequence[str]]
 ) -> Select[EpcisEvent]:
     """The SELECT of events matching the parameters that the caller may read, in page order."""
-    unknown = sorted(name for name in params if name not in KNOWN and name not in PAGING)
+    unknown = sorted(
+        name
+        for name in params
+        if name not in KNOWN and name not in PAGING and not extensions.PARAMETER.match(name)
+    )
     if unknown:
         raise invalid([unknown[0]], N_("Unknown query parameter “{name}”"), name=unknown[0])
     clauses: list[ColumnElement[bool]] = [event_read_filter(db, principal)]
+    for name in params:
+        if name not in KNOWN:
+            extension = extensions.clause(name, list(params[name]))
+            if extension is not None:
+                clauses.append(extension)
     types = _values(params, "eventType")
     if types:
         clauses.append(EpcisEvent.event_type.in_(types))

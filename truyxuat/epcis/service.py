@@ -32,12 +32,15 @@ from truyxuat.auth.principal import Principal, can_write, ensure_readable
 from truyxuat.db import new_id, utcnow
 from truyxuat.epcis import sensors
 from truyxuat.epcis.epc_format import canonical_identifier
+from truyxuat.epcis.extensions import FIELD_COLUMNS, has_fields
+from truyxuat.epcis.extensions import field_rows as extension_rows
 from truyxuat.epcis.hashing import XML_MEDIA_TYPES, document_events, event_hash, read_document
 from truyxuat.epcis.models import (
     CaptureJob,
     CaptureState,
     EpcisEvent,
     EpcisEventEpc,
+    EpcisEventField,
     EpcisEventParty,
     EpcisSensorReading,
     EpcRole,
@@ -96,7 +99,7 @@ _EPC_COLUMNS = ("org_id", "event_row_id", "role", "epc")
 _PARTY_COLUMNS = ("org_id", "event_row_id", "gln")
 _TABLES: dict[str, type[Any]] = {
     model.__tablename__: model
-    for model in (EpcisEvent, EpcisEventEpc, EpcisEventParty, EpcisSensorReading)
+    for model in (EpcisEvent, EpcisEventEpc, EpcisEventField, EpcisEventParty, EpcisSensorReading)
 }
 
 
@@ -435,6 +438,7 @@ def store_events(
     epc_rows: list[tuple[Any, ...]] = []
     party_rows: list[tuple[Any, ...]] = []
     reading_rows: list[tuple[Any, ...]] = []
+    field_rows: list[tuple[Any, ...]] = []
 
     def new_rows() -> Iterator[tuple[Any, ...]]:
         """The rows of the new events, noting down their identifiers', trading partners' and
@@ -447,6 +451,8 @@ def store_events(
             )
             if "sourceList" in event or "destinationList" in event:
                 party_rows.extend((org_id, row_id, gln) for gln in sorted(event_parties(event)))
+            if has_fields(event):
+                field_rows.extend(extension_rows(org_id, row_id, event))
             if "sensorElementList" in event:
                 reading_rows.extend(sensors.reading_rows(org_id, row_id, event, row[6], parse_time))
             yield row
@@ -463,6 +469,8 @@ def store_events(
                 append_events(db, org_id, new)
             if party_rows:
                 _insert(db, EpcisEventParty.__tablename__, _PARTY_COLUMNS, party_rows)
+            if field_rows:
+                _insert(db, EpcisEventField.__tablename__, FIELD_COLUMNS, field_rows)
             if reading_rows:
                 _insert(db, EpcisSensorReading.__tablename__, sensors.READING_COLUMNS, reading_rows)
     except (IntegrityError, psycopg.IntegrityError):
