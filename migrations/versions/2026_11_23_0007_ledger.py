@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("level", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("idx", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hashes", sa.LargeBinary(), nullable=False),
+        sa.Column("nodes", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_ledger_tile")),
     )
     op.create_table(

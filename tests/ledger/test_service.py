@@ -141,3 +141,29 @@ def test_proof_bundle_verifies_offline_and_fails_when_altered(
     ):
         with pytest.raises(service.LedgerError):
             service.verify_bundle({**bundle, key: value})
+
+
+def test_full_tiles_keep_their_inner_nodes_and_verify_checks_them(
+    db: Session, settings: Settings
+) -> None:
+    """Proofs read a full tile's stored inner nodes; a tampered one is reported."""
+    from sqlalchemy import text
+
+    from truyxuat.ledger.verify import verify_ledger
+
+    for n in range(300):
+        service.append(db, "test.entry", f"inner {n}")
+    service.integrate(db)
+    service.sign_checkpoint(db, settings)
+    assert verify_ledger(db, settings).ok
+    inner = bytearray(
+        db.execute(text("SELECT nodes FROM ledger_tile WHERE level = 0 AND idx = 0")).scalar_one()
+    )
+    assert len(inner) == 255 * 32
+    inner[0] ^= 1
+    db.execute(
+        text("UPDATE ledger_tile SET nodes = :inner WHERE level = 0 AND idx = 0"),
+        {"inner": bytes(inner)},
+    )
+    db.expire_all()
+    assert "tile 0/0: its inner nodes are not its own" in verify_ledger(db, settings).problems

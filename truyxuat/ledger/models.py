@@ -45,6 +45,9 @@ class LedgerTile(Base):
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hashes: Mapped[bytes] = mapped_column(LargeBinary)
+    nodes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    """For a full tile, its 255 inner nodes level by level (128, 64, ... 1 hashes), so proofs
+    read them instead of hashing; a function of `hashes` that `ledger verify` recomputes."""
 
 
 class LedgerState(Base):

@@ -20,6 +20,7 @@ from truyxuat.ledger.models import LedgerTile
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
+INNER_SIZE = (TILE_WIDTH - 1) * 32
 _NODE = b"\x01"
 
 
@@ -32,13 +33,8 @@ def perfect_root(hashes: Sequence[bytes]) -> bytes:
     return level[0]
 
 
-@lru_cache(maxsize=4096)
-def full_tile_levels(blob: bytes) -> list[list[bytes]]:
-    """Every node level inside a full tile, from its 256 hashes up to its root.
-
-    Full tiles never change, so their inner nodes are computed once per process (keyed by
-    content): proofs through the same upper tiles then cost no hashing there.
-    """
+def tile_levels(blob: bytes) -> list[list[bytes]]:
+    """Every node level inside a full tile, from its 256 hashes up to its root."""
     levels = [split(blob)]
     sha = hashlib.sha256
     while len(levels[-1]) > 1:
@@ -47,6 +43,15 @@ def full_tile_levels(blob: bytes) -> list[list[bytes]]:
             [sha(_NODE + below[i] + below[i + 1]).digest() for i in range(0, len(below), 2)]
         )
     return levels
+
+
+# Full tiles never change: remembered by content for tiles stored without their inner nodes.
+full_tile_levels = lru_cache(maxsize=256)(tile_levels)
+
+
+def inner_nodes(blob: bytes) -> bytes:
+    """The 255 inner nodes of a full tile, level by level from just above its hashes."""
+    return b"".join(b"".join(level) for level in tile_levels(blob)[1:])
 
 
 def split(blob: bytes) -> list[bytes]:
@@ -61,6 +66,7 @@ class TileReader:
         self.db = db
         self.size = size
         self.cache: dict[tuple[int, int], bytes] = {}
+        self.inner: dict[tuple[int, int], bytes] = {}
 
     def load(self, wanted: Iterable[tuple[int, int]]) -> None:
         """Fetches the tiles (level, index) not cached yet, in one query."""
@@ -68,10 +74,14 @@ class TileReader:
         if not missing:
             return
         condition = or_(*(and_(LedgerTile.level == lv, LedgerTile.idx == ix) for lv, ix in missing))
-        for level, idx, blob in self.db.execute(
-            select(LedgerTile.level, LedgerTile.idx, LedgerTile.hashes).where(condition)
+        for level, idx, blob, inner in self.db.execute(
+            select(LedgerTile.level, LedgerTile.idx, LedgerTile.hashes, LedgerTile.nodes).where(
+                condition
+            )
         ):
             self.cache[(level, idx)] = bytes(blob)
+            if inner is not None and len(inner) == INNER_SIZE:
+                self.inner[(level, idx)] = bytes(inner)
 
     @staticmethod
     def node_tile(height: int, index: int) -> tuple[int, int]:
@@ -94,7 +104,13 @@ class TileReader:
         if count == 1:
             return tile[offset : offset + HASH_SIZE]
         if len(tile) == TILE_WIDTH * HASH_SIZE:
-            return full_tile_levels(tile)[rest][(first % TILE_WIDTH) >> rest]
+            inner = self.inner.get((level, first >> TILE_HEIGHT))
+            if inner is None:
+                return full_tile_levels(tile)[rest][(first % TILE_WIDTH) >> rest]
+            at = (
+                TILE_WIDTH - (TILE_WIDTH >> (rest - 1)) + ((first % TILE_WIDTH) >> rest)
+            ) * HASH_SIZE
+            return inner[at : at + HASH_SIZE]
         return perfect_root(split(tile[offset : offset + count * HASH_SIZE]))
 
     @staticmethod
@@ -170,16 +186,18 @@ def _append_level(db: Session, level: int, count: int, new: list[bytes]) -> list
     for tile_offset in range(0, total, TILE_WIDTH):
         blob = run[tile_offset * HASH_SIZE : (tile_offset + TILE_WIDTH) * HASH_SIZE]
         idx = first_tile + tile_offset // TILE_WIDTH
+        inner = None
         if len(blob) == TILE_WIDTH * HASH_SIZE:
-            completed.append(perfect_root(split(blob)))
+            inner = inner_nodes(blob)
+            completed.append(inner[-HASH_SIZE:])
         if tile_offset == 0 and width:
             db.execute(
                 update(LedgerTile)
                 .where(LedgerTile.level == level, LedgerTile.idx == idx)
-                .values(hashes=blob)
+                .values(hashes=blob, nodes=inner)
             )
         else:
-            rows.append({"level": level, "idx": idx, "hashes": blob})
+            rows.append({"level": level, "idx": idx, "hashes": blob, "nodes": inner})
     if rows:
         db.execute(insert(LedgerTile), rows)
     return completed

@@ -31,7 +31,7 @@ from truyxuat.ledger.keys import log_signer, witness_verifiers
 from truyxuat.ledger.merkle import HASH_SIZE, CompactRange
 from truyxuat.ledger.models import LedgerCheckpoint, LedgerCosignature, LedgerEntry, LedgerTile
 from truyxuat.ledger.notes import NoteError, parse_checkpoint, parse_vkey, verified_by
-from truyxuat.ledger.tiles import TILE_WIDTH, perfect_root, split
+from truyxuat.ledger.tiles import TILE_WIDTH, inner_nodes, perfect_root, split
 
 _CHUNK = 10_000
 
@@ -128,25 +128,33 @@ def verify_ledger(db: Session, settings: Settings) -> Report:
 
 
 def _check_tiles(db: Session, size: int, report: Report) -> None:
-    """Each tile above the leaves must hold the roots of the full tiles below it."""
-    level = 1
-    while size >> (8 * level):
-        below = {
-            idx: bytes(blob)
-            for idx, blob in db.execute(
-                select(LedgerTile.idx, LedgerTile.hashes).where(LedgerTile.level == level - 1)
+    """Each full tile's stored inner nodes must be its own, and each tile above the leaves
+    must hold the roots of the full tiles below it."""
+    level = 0
+    below: dict[int, bytes] = {}
+    while level == 0 or size >> (8 * level):
+        current: dict[int, bytes] = {}
+        for idx, blob, inner in db.execute(
+            select(LedgerTile.idx, LedgerTile.hashes, LedgerTile.nodes).where(
+                LedgerTile.level == level
             )
-        }
-        for idx, blob in db.execute(
-            select(LedgerTile.idx, LedgerTile.hashes).where(LedgerTile.level == level)
         ):
-            for n, stored in enumerate(split(bytes(blob))):
+            blob = bytes(blob)
+            current[idx] = blob
+            if len(blob) == TILE_WIDTH * HASH_SIZE and (
+                inner is None or bytes(inner) != inner_nodes(blob)
+            ):
+                report.problems.append(f"tile {level}/{idx}: its inner nodes are not its own")
+            if not level:
+                continue
+            for n, stored in enumerate(split(blob)):
                 child = below.get(idx * TILE_WIDTH + n, b"")
                 if len(child) != TILE_WIDTH * HASH_SIZE or perfect_root(split(child)) != stored:
                     report.problems.append(
                         f"tile {level}/{idx}: hash {n} is not the root of tile "
                         f"{level - 1}/{idx * TILE_WIDTH + n}"
                     )
+        below = current
         level += 1
 
 
