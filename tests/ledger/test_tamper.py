@@ -150,3 +150,16 @@ def test_a_bundle_round_trips_through_json(logged: Session, settings: Settings) 
     bundle = service.proof_bundle(logged, digest)
     assert bundle is not None
     assert service.verify_bundle(json.loads(json.dumps(bundle)), event_hash=digest)
+
+
+def test_event_hashes_computed_in_worker_processes_match_the_sequential_ones() -> None:
+    """Big ledgers hash events in forked workers; the results and their order are the same."""
+    from tests.ledger.conftest import make_event
+    from truyxuat.ledger.verify import _event_digests
+
+    rows = [(n, json.dumps(make_event(n))) for n in range(12_000)] + [(-1, "not json")]
+    sequential = list(_event_digests(iter(rows), 1))
+    parallel = list(_event_digests(iter(rows), 2))
+    assert parallel == sequential
+    assert [row[0] for row, _ in parallel] == [row[0] for row in rows]
+    assert parallel[-1][1].startswith("!")
