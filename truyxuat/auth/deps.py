@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from truyxuat.auth import service
@@ -47,7 +48,27 @@ def _api_key_from(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def optional_principal(request: Request, db: DB) -> Principal | None:
+# Declared only so the OpenAPI document names the ways to authenticate; the values are read
+# from the request below (a bad key must be a 401 problem, not FastAPI's plain 403).
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key from `truyxuat apikey create`: `Authorization: Bearer tx_...`",
+)
+_SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="The web session cookie set by /login; unsafe requests need X-CSRF-Token",
+)
+
+
+def optional_principal(
+    request: Request,
+    db: DB,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None,
+    _session: Annotated[str | None, Security(_SESSION)] = None,
+) -> Principal | None:
     """The caller if authenticated by API key or session cookie, else None.
 
     A cookie-authenticated unsafe request must carry the session's CSRF token
