@@ -107,3 +107,20 @@ def test_a_cosigned_bundle_names_its_witness(db: Session, settings: Settings) ->
     assert bundle is not None
     lines = service.verify_bundle(bundle)
     assert lines[-1] == f"cosigned by {settings.ledger_witness_name}"
+
+
+def test_bundles_prefer_the_newest_cosigned_checkpoint(db: Session, settings: Settings) -> None:
+    """A later checkpoint nobody cosigned yet does not displace a witnessed one."""
+    trust_ourselves(settings)
+    capture(db, settings, 2)
+    witnessed = service.latest_checkpoint(db)
+    assert witnessed is not None
+    line = service.cosign(db, settings, old_size=0, proof=[], note=note_of(db)[1])
+    service.add_cosignature(db, settings, witnessed, line)
+    digest = db.scalars(select(EpcisEvent.event_hash)).first()
+    assert digest is not None
+    capture(db, settings, 2, first=50)
+    bundle = service.proof_bundle(db, digest)
+    assert bundle is not None
+    assert bundle["tree_size"] == witnessed.tree_size
+    assert bundle["witness_keys"]

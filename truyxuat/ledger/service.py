@@ -375,15 +375,25 @@ def proof_bundle(db: Session, event_hash: str) -> dict[str, Any] | None:
     """An offline-checkable proof that an event hash is in the log, or None when it is not yet.
 
     The bundle holds the entry (kind, payload, salt), its leaf index, the inclusion proof to
-    the latest checkpoint, that checkpoint as a signed note with its cosignatures, and the
-    verifier keys of the log and of its witnesses. Anyone can check it with
-    `truyxuat ledger verify-bundle` or in a browser (ledger-verify.js).
+    the newest cosigned checkpoint covering it (else the newest), that checkpoint as a signed
+    note with its cosignatures, and the verifier keys of the log and of its witnesses. Anyone
+    can check it with `truyxuat ledger verify-bundle` or in a browser (ledger-verify.js).
     """
     entry = find_entry(db, event_hash)
-    checkpoint = latest_checkpoint(db)
-    if entry is None or entry.leaf_index is None or checkpoint is None:
+    if entry is None or entry.leaf_index is None:
         return None
-    if entry.leaf_index >= checkpoint.tree_size:
+    # The newest witnessed checkpoint that covers the leaf, else the newest one.
+    covering = select(LedgerCheckpoint).where(LedgerCheckpoint.tree_size > entry.leaf_index)
+    checkpoint = db.scalar(
+        covering.where(
+            select(LedgerCosignature.id)
+            .where(LedgerCosignature.checkpoint_id == LedgerCheckpoint.id)
+            .exists()
+        )
+        .order_by(LedgerCheckpoint.id.desc())
+        .limit(1)
+    ) or db.scalar(covering.order_by(LedgerCheckpoint.id.desc()).limit(1))
+    if checkpoint is None:
         return None
     proof = inclusion_proof(db, entry.leaf_index, checkpoint.tree_size)
     return {
