@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     """Verifier keys of the logs this node witnesses (POST /ledger/cosign)."""
     ledger_witnesses: list[str] = []
     """Verifier keys of the witnesses whose cosignatures this ledger accepts and shows."""
+    ledger_witness_urls: list[str] = []
+    """Base URLs of witness nodes asked to cosign each new checkpoint in the background."""
     ledger_integrate_interval: float = 1.0
     """Seconds between background integrations of new ledger entries (0 turns it off)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -124,3 +125,23 @@ def test_bundles_prefer_the_newest_cosigned_checkpoint(db: Session, settings: Se
     assert bundle is not None
     assert bundle["tree_size"] == witnessed.tree_size
     assert bundle["witness_keys"]
+
+
+def test_the_log_asks_a_witness_and_catches_it_up_with_a_consistency_proof(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """request_cosignature retries from the size the witness knows and stores the line."""
+    trust_ourselves(settings)
+    capture(db, settings, 2)
+    assert service.request_cosignature(db, settings, "http://testserver", client) == (
+        settings.ledger_witness_name
+    )
+    capture(db, settings, 3, first=20)
+    service.request_cosignature(db, settings, "http://testserver", client)
+    latest = service.latest_checkpoint(db)
+    assert latest is not None
+    assert len(service.checkpoint_witnesses(db, latest)) == 1
+    settings.ledger_witnesses = []
+    capture(db, settings, 1, first=40)
+    with pytest.raises(service.LedgerError):
+        service.request_cosignature(db, settings, "http://testserver", client)

@@ -217,12 +217,24 @@ def verify_page(request: Request, db: DB, event_hash: str = Query("", max_length
 
 
 def run_once(factory: Callable[[], Session], settings: Settings) -> int:
-    """Integrates pending entries and signs a checkpoint if the tree grew; returns how many."""
+    """Integrates pending entries and signs a checkpoint if the tree grew, then asks the
+    witnesses in TRUYXUAT_LEDGER_WITNESS_URLS to cosign it; returns how many entries."""
+    signed = False
     with session_scope(factory) as db:  # type: ignore[arg-type]
         count = service.integrate(db)
         latest = service.latest_checkpoint(db)
         if count or latest is None or latest.tree_size != service.tree_size(db):
-            service.sign_checkpoint(db, settings)
+            signed = service.sign_checkpoint(db, settings) is not latest
+    if signed and settings.ledger_witness_urls:
+        import httpx
+
+        with httpx.Client(timeout=10) as http:
+            for url in settings.ledger_witness_urls:
+                try:
+                    with session_scope(factory) as db:  # type: ignore[arg-type]
+                        service.request_cosignature(db, settings, url, http)
+                except (service.LedgerError, httpx.HTTPError) as exc:
+                    log.warning("witness %s did not cosign: %s", url, exc)
     return count
 
 

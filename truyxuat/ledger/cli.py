@@ -10,7 +10,6 @@ import typer
 
 from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker, session_scope
-from truyxuat.errors import DomainError
 
 ledger_app = typer.Typer(help="The tamper-evident ledger (a verifiable log).", no_args_is_help=True)
 
@@ -73,32 +72,14 @@ def witness(
     from truyxuat.ledger import service
 
     settings = get_settings()
-    with session_scope(_factory()) as db:
-        latest = service.latest_checkpoint(db)
-        if latest is None:
-            typer.secho("no checkpoint to cosign yet", fg="red", err=True)
-            raise typer.Exit(1)
-        note = latest.body + "\n" + latest.signature
-        old = 0
-        for _attempt in range(2):
-            proof = service.consistency_proof(db, old, latest.tree_size) if old else []
-            body = f"old {old}\n" + "".join(service.b64(p) + "\n" for p in proof) + "\n" + note
-            response = httpx.post(f"{url.rstrip('/')}/ledger/cosign", content=body, timeout=30)
-            if response.status_code == 409 and "Ledger-Tree-Size" in response.headers:
-                known = int(response.headers["Ledger-Tree-Size"])
-                if known != old and 0 < known <= latest.tree_size:
-                    old = known
-                    continue
-            break
-        if response.status_code != 200:
-            typer.secho(f"the witness refused ({response.status_code}): {response.text}", err=True)
-            raise typer.Exit(1)
-        try:
-            name = service.add_cosignature(db, settings, latest, response.text)
-        except DomainError as exc:
-            typer.secho(f"unusable cosignature: {exc}", fg="red", err=True)
-            raise typer.Exit(1) from None
-    typer.echo(f"checkpoint {latest.tree_size} cosigned by {name}")
+    try:
+        with session_scope(_factory()) as db, httpx.Client(timeout=30) as http:
+            name = service.request_cosignature(db, settings, url, http)
+            size = service.tree_size(db)
+    except service.LedgerError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"checkpoint {size} cosigned by {name}")
 
 
 @ledger_app.command("verify")

@@ -17,12 +17,13 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import httpx
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from truyxuat.config import Settings
 from truyxuat.db import utcnow
-from truyxuat.errors import N_, Conflict, NotFound, invalid
+from truyxuat.errors import N_, Conflict, DomainError, NotFound, invalid
 from truyxuat.ledger import merkle
 from truyxuat.ledger.keys import log_signer, witness_signer, witness_verifiers, witnessed_logs
 from truyxuat.ledger.models import (
@@ -512,3 +513,34 @@ def cosign(
         )
     db.flush()
     return witness_signer(settings).sign_line(body.encode(), int(time.time()))
+
+
+def request_cosignature(db: Session, settings: Settings, base_url: str, http: httpx.Client) -> str:
+    """Asks the witness at `base_url` to cosign the latest checkpoint (C2SP tlog-witness
+    add-checkpoint body) and stores its cosignature; returns the witness's name.
+
+    The first try claims the size the witness saw is 0; if it answers 409 with the size it
+    knows, the request is sent again with the consistency proof from that size.
+    """
+    latest = latest_checkpoint(db)
+    if latest is None:
+        raise LedgerError("no checkpoint to cosign yet")
+    note = latest.body + "\n" + latest.signature
+    old = 0
+    for _attempt in range(2):
+        proof = consistency_proof(db, old, latest.tree_size) if old else []
+        body = f"old {old}\n" + "".join(b64(p) + "\n" for p in proof) + "\n" + note
+        response = http.post(f"{base_url.rstrip('/')}/ledger/cosign", content=body)
+        known = response.headers.get("Ledger-Tree-Size", "")
+        if response.status_code == 409 and known.isdigit() and int(known) != old:
+            if not 0 < int(known) <= latest.tree_size:
+                break
+            old = int(known)
+            continue
+        break
+    if response.status_code != 200:
+        raise LedgerError(f"the witness refused ({response.status_code}): {response.text}")
+    try:
+        return add_cosignature(db, settings, latest, response.text)
+    except DomainError as exc:
+        raise LedgerError(f"unusable cosignature: {exc}") from None
