@@ -173,3 +173,67 @@ def test_household_records_spraying_then_harvest_on_a_phone(
     harvest = next(e for e in events if e["tx:activity"] == "harvest")
     assert harvest["quantityList"][0]["uom"] == "KGM"
     assert harvest["ilmd"]["cbvmda:lotNumber"] == "VT-2026-07"
+
+
+def test_household_imports_its_diary_from_a_spreadsheet_on_a_phone(
+    live_diary: LiveDiary, chromium: Any
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="vi-VN",
+        is_mobile=True,
+        has_touch=True,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    base = live_diary.url
+    try:
+        page.goto(f"{base}/login")
+        page.fill("input[name=email]", live_diary.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_load_state()
+        page.goto(f"{base}/diary")
+        page.locator("#diary-import").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Nhập nhật ký từ bảng tính"
+        with page.expect_download() as download:
+            page.locator("#template-xlsx").click()
+        assert download.value.suggested_filename.endswith(".xlsx")
+        code = page.locator("section.panel code").first.inner_text()
+        header = "Mã vùng trồng,Hoạt động,Thời gian,Số lượng,Đơn vị,Ghi chú\n"
+        bad = header + f"{code},Tưới nước,2026-07-02 17:00,-3,MTQ,\n{code},Nhảy múa,,,,\n"
+        page.set_input_files(
+            "#f-file", {"name": "nhat-ky.csv", "mimeType": "text/csv", "buffer": bad.encode()}
+        )
+        page.locator("form.diary-form button[type=submit]").click()
+        page.wait_for_load_state()
+        report = page.locator("#import-report")
+        assert "Chưa nhập dữ liệu nào" in report.inner_text()
+        assert page.locator("#import-report tbody tr").count() == 2
+        assert "Số lượng" in report.inner_text()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, "the import page must not scroll sideways on a phone"
+        page.screenshot(path=str(SHOTS / "06-import-errors.png"), full_page=True)
+        good = header + f"{code},Tưới nước,2026-07-02 17:00,3,MTQ,Tưới gốc\n"
+        page.set_input_files(
+            "#f-file", {"name": "nhat-ky.csv", "mimeType": "text/csv", "buffer": good.encode()}
+        )
+        page.locator("form.diary-form button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "Đã ghi 1 công việc" in page.locator("#import-report").inner_text()
+        page.screenshot(path=str(SHOTS / "07-import-done.png"), full_page=True)
+    finally:
+        context.close()
+    response = httpx.get(
+        f"{base}/epcis/events",
+        headers={"Authorization": f"Bearer {live_diary.api_key}"},
+    )
+    assert response.status_code == 200, response.text
+    events = response.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    irrigation = [e for e in events if e["tx:activity"] == "irrigation"]
+    assert len(irrigation) == 1
+    validator = EpcisValidator(load_schema(SCHEMA_PATH))
+    assert validator.event_errors(irrigation[0], 0) == []

@@ -8,6 +8,9 @@ Every row is checked before anything is stored; any error rejects the whole file
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -53,7 +56,32 @@ HEADERS: dict[str, str] = {
     "vĩ độ": "latitude",
     "kinh độ": "longitude",
     "ghi chú": "note",
+    "gtin đóng gói": "output_gtin",
+    "lô đóng gói": "output_lot",
 }
+# The template's columns: (field, Vietnamese header, English header), in form order.
+TEMPLATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("growing_area", "Mã vùng trồng", "growing area"),
+    ("activity", "Hoạt động", "activity"),
+    ("event_time", "Thời gian", "event time"),
+    ("crop", "Cây trồng", "crop"),
+    ("variety", "Giống", "variety"),
+    ("product_name", "Sản phẩm đã dùng", "product name"),
+    ("active_ingredient", "Hoạt chất", "active ingredient"),
+    ("dose", "Liều lượng", "dose"),
+    ("dose_uom", "Đơn vị liều", "dose uom"),
+    ("phi_days", "Thời gian cách ly", "phi days"),
+    ("gtin", "GTIN", "gtin"),
+    ("lot", "Lô", "lot"),
+    ("quantity", "Số lượng", "quantity"),
+    ("uom", "Đơn vị", "uom"),
+    ("output_gtin", "GTIN đóng gói", "output gtin"),
+    ("output_lot", "Lô đóng gói", "output lot"),
+    ("partner_gln", "GLN đối tác", "partner gln"),
+    ("latitude", "Vĩ độ", "latitude"),
+    ("longitude", "Kinh độ", "longitude"),
+    ("note", "Ghi chú", "note"),
+)
 
 
 @dataclass(frozen=True)
@@ -170,3 +198,47 @@ def _diary_area(
         return service.get_diary_area(db, principal, area_id)
     except NotFound:
         return None
+
+
+def template_headers(locale: str) -> list[str]:
+    """The template's header row in Vietnamese (vi) or English (any other locale)."""
+    return [vi if locale == "vi" else en for _, vi, en in TEMPLATE_COLUMNS]
+
+
+def column_label(field: str, locale: str) -> str:
+    """How the template heads a field's column, for error messages."""
+    for name, vi, en in TEMPLATE_COLUMNS:
+        if name == field:
+            return vi if locale == "vi" else en
+    return field
+
+
+def template_csv(locale: str) -> bytes:
+    """A blank CSV diary: the header row, UTF-8 with a BOM so Excel shows Vietnamese right."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(template_headers(locale))
+    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
+
+
+def template_xlsx(locale: str) -> bytes:
+    """A blank XLSX diary (bold header row) with a second sheet naming the activities."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = translated(locale, N_("Diary"))[:31]
+    headers = template_headers(locale)
+    sheet.append(headers)
+    for index, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[cell.column_letter].width = max(12, len(header) + 4)
+    sheet.freeze_panes = "A2"
+    names = book.create_sheet(translated(locale, N_("Activities"))[:31])
+    for activity, label in ACTIVITY_LABELS.items():
+        names.append([translated(locale, label), activity.value])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

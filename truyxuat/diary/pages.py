@@ -21,11 +21,12 @@ from starlette.datastructures import UploadFile
 from truyxuat.auth.deps import DB, Caller, Locale
 from truyxuat.auth.principal import Principal
 from truyxuat.config import Settings
-from truyxuat.diary import activities, service
+from truyxuat.diary import activities, imports, service
 from truyxuat.diary.activities import ACTIVITY_LABELS, FIELDS, UNIT_LABELS, UNITS, Activity
 from truyxuat.epcis import service as epcis_service
-from truyxuat.errors import N_, DomainError, NotFound
+from truyxuat.errors import N_, DomainError, FieldError, NotFound, ValidationFailed, invalid
 from truyxuat.gs1 import gtin_display
+from truyxuat.i18n import gettext
 from truyxuat.registry.models import Product
 from truyxuat.registry.pages.common import (
     field_errors,
@@ -219,3 +220,114 @@ async def record(
         context = _form_context(db, principal, locale, target, kind, values, errors)
         return page(request, "diary/form.html", context, status_code=422)
     return redirect(f"{BASE}/areas/{target.area.id}?recorded={row.id}")
+
+
+# --- import from a spreadsheet -------------------------------------------------------------
+
+IMPORT = BASE + "/import"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _import_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    *,
+    problems: list[dict[str, Any]] | None = None,
+    created: int | None = None,
+    filename: str = "",
+    status_code: int = 200,
+) -> Response:
+    """The import page, with the areas to name, and the errors or the outcome of an upload."""
+    return page(
+        request,
+        "diary/import.html",
+        {
+            "areas": service.diary_areas(db, principal),
+            "activities": [ACTIVITY_LABELS[a] for a in Activity],
+            "problems": problems,
+            "created": created,
+            "filename": filename,
+        },
+        status_code=status_code,
+    )
+
+
+def _problems(errors: list[FieldError], locale: str) -> list[dict[str, Any]]:
+    """Field errors as table rows: the spreadsheet row, its column header and the message."""
+    out = []
+    for error in errors:
+        place = str(error.loc[0]) if error.loc else ""
+        row = int(place[4:]) if place.startswith("row ") and place[4:].isdigit() else None
+        column = str(error.loc[1]) if row is not None and len(error.loc) > 1 else None
+        out.append(
+            {
+                "row": row,
+                "column": imports.column_label(column, locale) if column else None,
+                "message": gettext(locale, error.message, **error.params),
+            }
+        )
+    return out
+
+
+@router.get(IMPORT, response_class=HTMLResponse)
+def import_form(request: Request, db: DB, principal: Caller) -> Response:
+    """The upload form, the template to download and the codes of the caller's areas."""
+    return _import_page(request, db, principal)
+
+
+@router.get(IMPORT + "/template")
+def import_template(principal: Caller, locale: Locale, format: str = "xlsx") -> Response:
+    """A blank diary spreadsheet with the column headers in the caller's language."""
+    name = f"nhat-ky-{locale}" if locale == "vi" else f"diary-{locale}"
+    if format == "csv":
+        return Response(
+            imports.template_csv(locale),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        imports.template_xlsx(locale),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@router.post(IMPORT, response_class=HTMLResponse)
+async def import_upload(request: Request, db: DB, principal: Caller, locale: Locale) -> Response:
+    """Records every row of the uploaded spreadsheet, or none with each error listed."""
+    posted = await read_form(request, principal)
+    upload = posted.get("file")
+    settings = _settings(request)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problems = _problems([FieldError(["file"], N_("This field is required"))], locale)
+        return _import_page(request, db, principal, problems=problems, status_code=422)
+    data = await upload.read(settings.max_upload_bytes + 1)
+    try:
+        if len(data) > settings.max_upload_bytes:
+            raise invalid(
+                ["file"], N_("The file is larger than {max} bytes"), max=settings.max_upload_bytes
+            )
+        result = imports.import_diary(
+            db,
+            principal,
+            data=data,
+            filename=upload.filename,
+            validator=epcis_service.validator_for(settings.epcis_schema),
+        )
+    except DomainError as exc:
+        reraise_unless_form_error(exc, db)
+        errors = (
+            exc.errors
+            if isinstance(exc, ValidationFailed)
+            else [FieldError(["file"], exc.message, exc.params)]
+        )
+        return _import_page(
+            request,
+            db,
+            principal,
+            problems=_problems(errors, locale),
+            filename=upload.filename,
+            status_code=422,
+        )
+    return _import_page(request, db, principal, created=result.created, filename=upload.filename)
