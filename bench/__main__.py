@@ -24,3 +24,11 @@ ledger.main()
 from bench import resolver  # noqa: E402  (appended: benchmarks are added in parallel)
 
 resolver.main()
+
+from bench import trace  # noqa: E402  (appended: benchmarks are added in parallel)
+
+trace.main()
+
+from bench import load_mixed  # noqa: E402  (appended: benchmarks are added in parallel)
+
+load_mixed.main()
