@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -52,14 +53,18 @@ PRIMARY_KEYS = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 14)
 def check_digit(digits: str) -> str:
-    """The GS1 mod-10 check digit of a key without its check digit."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    """The GS1 mod-10 check digit of a key without its check digit (remembered: the keys of
+    a document's serials repeat)."""
+    total = 3 * sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2]))
     return str((10 - total % 10) % 10)
 
 
 def _dl(value: str) -> str:
     """A serial, lot or reference from an EPC URN, percent-encoded for a Digital Link path."""
+    if value.isalnum() and value.isascii():
+        return value
     return quote(unquote(value), safe=_DL_SAFE)
 
 
