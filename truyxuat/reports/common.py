@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -52,8 +52,19 @@ class Chain:
 
     @property
     def events(self) -> dict[tuple[uuid.UUID, uuid.UUID], TraceEvent]:
-        """Every event of both graphs."""
-        return {**self.backward.events, **self.forward.events}
+        """Every event of both graphs (an event in both carries the identifiers each walk
+        fetched of it)."""
+        merged = dict(self.backward.events)
+        for key, event in self.forward.events.items():
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = event
+                continue
+            roles = {role: set(ids) for role, ids in seen.roles.items()}
+            for role, ids in event.roles.items():
+                roles.setdefault(role, set()).update(ids)
+            merged[key] = replace(seen, roles=roles)
+        return merged
 
     def lots(self) -> set[str]:
         """Lots and items of both graphs."""

@@ -145,6 +145,16 @@ def _quantities(event: TraceEvent) -> dict[str, tuple[float, str]]:
     return found
 
 
+def _inputs(event: TraceEvent) -> set[str]:
+    """Every input of a transformation, from the event itself (a walk fetches only the
+    identifiers it follows)."""
+    found = {canonical(e) for e in event.event.get("inputEPCList") or [] if isinstance(e, str)}
+    for element in event.event.get("inputQuantityList") or []:
+        if isinstance(element, Mapping) and isinstance(element.get("epcClass"), str):
+            found.add(canonical(element["epcClass"]))
+    return found | event.named(("input", "input_quantity"))
+
+
 def _references(event: TraceEvent) -> tuple[str, str]:
     """The first business transaction: (type, number)."""
     for element in event.event.get("bizTransactionList") or []:
@@ -177,7 +187,7 @@ def _cte(event: TraceEvent, harvested: set[str]) -> str | None:
     if _is_harvest(event):
         return HARVESTING
     if event.event_type == "TransformationEvent":
-        inputs = event.named(("input", "input_quantity"))
+        inputs = _inputs(event)
         return INITIAL_PACKING if inputs and inputs <= harvested else TRANSFORMATION
     if step == "cooling" or event.event.get("tx:activity") == "cooling":
         return COOLING
@@ -256,7 +266,7 @@ def build(
             for child, share in contents.get(ident, {}).items():
                 if child in lots:
                     subjects.setdefault(child, share)
-        inputs = sorted(event.named(("input", "input_quantity")))
+        inputs = sorted(_inputs(event))
         kind, number = _references(event)
         sources = event.parties("source")
         destinations = event.parties("destination")

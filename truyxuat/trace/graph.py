@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, select
+from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from truyxuat.auth.principal import Principal
@@ -137,6 +137,7 @@ def gtin_serial(value: str) -> tuple[str | None, str | None]:
     return pairs.get("01"), pairs.get("21")
 
 
+@lru_cache(maxsize=1024)
 def short_step(biz_step: str | None) -> str:
     """`shipping` from `https://ref.gs1.org/cbv/BizStep-shipping` (or a URN, or a bare word)."""
     if not biz_step:
@@ -360,36 +361,67 @@ LevelRow = tuple[
 ]
 
 
-def _frontier_clause(db: Session, frontier: Sequence[str]) -> ColumnElement[bool]:
-    """`hit.epc` is on the frontier: one array parameter on PostgreSQL (the statement text
-    stays the same from level to level, so it is prepared once), an IN list elsewhere."""
-    if db.get_bind().dialect.name == "postgresql":
-        return _HIT.epc == any_(bindparam("frontier", list(frontier), type_=ARRAY(String)))
-    return _HIT.epc.in_(list(frontier))
+# (roles of the identifier on the frontier, roles of the identifiers it leads to) by direction:
+# only these rows of an event can move the walk, so the others are not fetched.
+_STEPS = {
+    "backward": (
+        (_OUTPUT_ROLES, _INPUT_ROLES),
+        (_PARENT_ROLES, _CHILD_ROLES | _OBJECT_ROLES),
+    ),
+    "forward": (
+        (_INPUT_ROLES, _OUTPUT_ROLES),
+        (_CHILD_ROLES | _OBJECT_ROLES, _PARENT_ROLES),
+    ),
+}
+
+
+def _wanted_rows(direction: str) -> ColumnElement[bool]:
+    """The identifier rows a level needs: the frontier identifier's own row, and the rows it
+    leads to in this direction (inputs of its transformation, children of its pallet...)."""
+    return or_(
+        and_(_NAMED.role == _HIT.role, _NAMED.epc == _HIT.epc),
+        *(
+            and_(_HIT.role.in_(sorted(near)), _NAMED.role.in_(sorted(far)))
+            for near, far in _STEPS[direction]
+        ),
+    )
+
+
+@lru_cache(maxsize=8)
+def _level_statement(direction: str, postgresql: bool) -> Any:
+    """The statement of a level for everyone's events (built once: the frontier is a
+    parameter — one array on PostgreSQL, an expanding IN list elsewhere)."""
+    frontier = (
+        _HIT.epc == any_(bindparam("frontier", type_=ARRAY(String)))
+        if postgresql
+        else _HIT.epc.in_(bindparam("frontier", expanding=True))
+    )
+    return (
+        select(*_LEVEL_COLUMNS)
+        .join(_HIT, and_(_HIT.org_id == _NAMED.org_id, _HIT.event_row_id == _NAMED.event_row_id))
+        .join(
+            EpcisEvent,
+            and_(EpcisEvent.org_id == _NAMED.org_id, EpcisEvent.id == _NAMED.event_row_id),
+        )
+        .where(frontier, _wanted_rows(direction))
+        .distinct()
+    )
 
 
 def _level(
-    db: Session, frontier: Sequence[str], visible: ColumnElement[bool] | None
+    db: Session,
+    frontier: Sequence[str],
+    visible: ColumnElement[bool] | None,
+    direction: str,
 ) -> list[LevelRow]:
-    """Every identifier row of the events naming a frontier identifier, with the columns of
-    the event a walk needs (its JSON body is read once at the end, for the events kept)."""
+    """The identifier rows of the events naming a frontier identifier that matter for the walk,
+    with the columns of the event it needs (JSON bodies are read once at the end)."""
+    statement = _level_statement(direction, db.get_bind().dialect.name == "postgresql")
+    if visible is not None:
+        statement = statement.where(visible)
     rows: list[LevelRow] = []
     for chunk in _chunks(list(frontier), _CHUNK * 10):
-        query = (
-            select(*_LEVEL_COLUMNS)
-            .join(
-                _HIT, and_(_HIT.org_id == _NAMED.org_id, _HIT.event_row_id == _NAMED.event_row_id)
-            )
-            .join(
-                EpcisEvent,
-                and_(EpcisEvent.org_id == _NAMED.org_id, EpcisEvent.id == _NAMED.event_row_id),
-            )
-            .where(_frontier_clause(db, chunk))
-            .distinct()
-        )
-        if visible is not None:
-            query = query.where(visible)
-        rows.extend(db.execute(query).all())
+        rows.extend(db.execute(statement, {"frontier": list(chunk)}).all())
     return rows
 
 
@@ -438,7 +470,7 @@ def trace(
     frontier = [start]
     depth = 0
     while frontier:
-        rows = _level(db, frontier, visible)
+        rows = _level(db, frontier, visible, direction.value)
         level_keys: set[tuple[uuid.UUID, uuid.UUID]] = set()
         for org, row_id, role, epc, event_id, kind, moment, action, step, point, place in rows:
             key = (org, row_id)
