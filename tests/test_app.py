@@ -51,3 +51,9 @@ def test_openapi_documents_errors_as_problem_json(client: TestClient) -> None:
     responses = document["paths"]["/api/v1/facilities"]["get"]["responses"]
     for status in ("401", "403", "404", "422", "429"):
         assert list(responses[status]["content"]) == ["application/problem+json"]
+
+
+def test_hsts_is_sent_only_over_https(client: TestClient) -> None:
+    assert "strict-transport-security" not in client.get("/healthz").headers
+    secure = client.get("https://testserver/healthz")
+    assert secure.headers["strict-transport-security"].startswith("max-age=")

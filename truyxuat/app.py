@@ -28,6 +28,8 @@ SECURITY_HEADERS = {
         "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
 }
+HSTS = "max-age=31536000; includeSubDomains"
+"""Sent only over HTTPS: a plain-HTTP development server must not pin browsers to TLS."""
 # The shop widget under /embed/ alone may be framed by any site (and sends no X-Frame-Options).
 EMBED_HEADERS = {
     **{k: v for k, v in SECURITY_HEADERS.items() if k != "X-Frame-Options"},
@@ -67,6 +69,8 @@ def create_app(
         headers = EMBED_HEADERS if request.url.path.startswith("/embed/") else SECURITY_HEADERS
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        if request.url.scheme == "https":  # behind TLS (directly or X-Forwarded-Proto)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
