@@ -67,6 +67,11 @@ def live(
         chain = lychee.build(db, settings)
         lychee.recall(db, chain, lot="LOT-RECALLED")
         db.commit()
+    # The events get their ledger leaves and a signed checkpoint, as the integrator would.
+    from truyxuat.db import make_sessionmaker
+    from truyxuat.ledger.api import run_once
+
+    run_once(make_sessionmaker(engine), settings)
     engine.dispose()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -143,6 +148,12 @@ def test_scanning_a_stamp_shows_journey_map_and_certificates(
         assert page.locator("#certificates h2").inner_text() == certificates
         assert page.locator("#certificates [data-status=valid]").count() == 1
         assert expired in page.locator("#certificates [data-status=expired]").inner_text()
+        # The newest event's ledger proof is checked in the browser (ledger-verify.js).
+        badge = page.locator("#journey [data-ledger-badge]")
+        page.wait_for_function(
+            "document.querySelector('[data-ledger-badge]').dataset.state !== 'checking'"
+        )
+        assert badge.get_attribute("data-state") in ("verified", "unsigned")
         # Mobile first: nothing wider than the phone's screen.
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +153,32 @@ def test_embed_json(client: TestClient, chain: lychee.Chain) -> None:
     assert {c["status"] for c in body["certificates"]} == {"valid", "expired"}
     assert body["recall"] is None
     assert body["passport"].endswith(f"/01/{chain.gtin}/10/{lychee.LOT}")
+
+
+def test_passport_weighs_under_100_kb_before_images(
+    client: TestClient, chain: lychee.Chain
+) -> None:
+    page = client.get(f"/01/{chain.gtin}/21/{chain.activated[0]}", headers=HTML)
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
+    assert "/static/htmx.min.js" not in assets
+    total = len(page.content) + sum(len(client.get(a).content) for a in set(assets))
+    assert total < 100_000, total
+
+
+def test_every_passport_message_has_chinese() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    from truyxuat.resolver.languages import zh_messages
+
+    root = Path(__file__).resolve().parents[2] / "truyxuat"
+    found = {
+        m if isinstance(m, str) else m[0]
+        for folder in ("resolver", "ledger")
+        for _f, _l, m, _c, _x in extract_from_dir(
+            str(root / folder),
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+        )
+        if folder == "resolver" or _f.endswith("_badge.html")
+    }
+    missing = sorted(found - set(zh_messages()))
+    assert not missing, missing

@@ -60,9 +60,11 @@ def cached_bundle(db: Session, event_hash: str | None, cache: Any) -> Any:
         return proof_bundle(db, event_hash)
     found = cache.get(("bundle", event_hash))
     if found is None:
-        found = (proof_bundle(db, event_hash),)
-        cache.put(("bundle", event_hash), found)
-    return found[0]
+        found = proof_bundle(db, event_hash)
+        # Not in a checkpoint yet: ask again next time rather than hide the badge a while.
+        if found is not None:
+            cache.put(("bundle", event_hash), found)
+    return found
 
 
 def _title(kind: str, locale: str, name: str) -> str:
