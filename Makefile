@@ -31,6 +31,13 @@ browser:
 	  else echo "install as root: apt-get install -y chromium poppler-utils fonts-dejavu-core"; fi; \
 	fi
 
+# The GS1 EPCIS schemas are not ours to ship; when the shared test data sits beside the checkout,
+# the demo server validates captures with them (see docs/configuration.md otherwise).
+SHARED_EPCIS_SCHEMA := $(abspath $(wildcard ../shared/data/epcis/EPCIS-JSON-Schema-2.0.1.json))
+ifneq ($(SHARED_EPCIS_SCHEMA),)
+run: export TRUYXUAT_EPCIS_SCHEMA ?= $(SHARED_EPCIS_SCHEMA)
+endif
+
 run: install
 	mkdir -p var
 	$(BIN)/truyxuat db upgrade
