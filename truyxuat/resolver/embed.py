@@ -71,8 +71,9 @@ def widget(request: Request, db: DB, settings: AppSettings) -> Response:
     key = parse_path(_raw_path(request)[len(PREFIX) :])
     locale = negotiate(request)
     reading(db)
-    view = passport.load(db, key, cache=service.cache_of(request.app.state, settings))
-    recall = service.recall_notice(db, key.gtin, view.lot)
+    cache = service.cache_of(request.app.state, settings)
+    view = passport.load(db, key, cache=cache)
+    recall = service.recall_notice(db, key.gtin, view.lot, cache)
     passport_url = settings.resolver_base.rstrip("/") + key.path
     accept = request.headers.get("accept", "")
     if request.query_params.get("format") == "json" or (

@@ -9,8 +9,12 @@ the linkset; any other link type is a 307 to its target with the query string pa
 from __future__ import annotations
 
 import json
+import logging
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,6 +22,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.config import Settings
@@ -44,9 +49,10 @@ from truyxuat.resolver.linkset import (
 from truyxuat.stamps.service import TooManyRequests
 from truyxuat.web.templating import add_template_dir, environment
 
-add_template_dir(__import__("pathlib").Path(__file__).resolve().parent / "templates")
+add_template_dir(Path(__file__).resolve().parent / "templates")
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Link, Location",
@@ -288,7 +294,7 @@ def _view(
     view = passport.load(db, key, cache=cache)
     for kind, value in qualifiers.items():
         view.dates.setdefault(kind, value)
-    recall = service.recall_notice(db, key.gtin, view.lot)
+    recall = service.recall_notice(db, key.gtin, view.lot, cache)
     stats = scans.stats(db, key, view.lot)
     if scan is not None:
         stats = scans.ScanStats(stats.count + 1, stats.first_at or scan.scanned_at, stats.located)
@@ -333,8 +339,8 @@ def passport_page(
 ) -> Response:
     """The passport; a never-issued serial answers 404 with its warning (not a 200 error).
 
-    The scan is written last, in a transaction of its own: on SQLite the write lock is then
-    held for one insert, not for the whole page.
+    The scan is written after the page has been sent, in a transaction of its own: the
+    consumer does not wait for it, and on SQLite the write lock is held for one insert only.
     """
     scan = None
     if request.method == "GET":
@@ -345,10 +351,21 @@ def passport_page(
     response = render(request, "resolver/passport.html", context, locale, status, headers)
     if scan is not None:
         scan.lot = view.lot
-        if db.get_bind().dialect.name == "sqlite":
-            db.commit()
-        scans.store(db, scan)
+        response.background = BackgroundTask(_store_scan, request.app.state.sessionmaker, scan)
     return response
+
+
+def _store_scan(factory: Callable[[], Session], scan: Any) -> None:
+    """Writes a scan in its own unit of work (run once the page is sent)."""
+    db = factory()
+    try:
+        scans.store(db, scan)
+        db.commit()
+    except Exception:
+        db.rollback()
+        log.exception("could not log scan %s", scan.id)
+    finally:
+        db.close()
 
 
 def _key_from_form(values: dict[str, Any]) -> ItemKey:
@@ -453,7 +470,13 @@ async def scan_place(
         latitude, longitude = float(body["latitude"]), float(body["longitude"])
     except (ValueError, KeyError, TypeError) as exc:
         raise invalid("latitude", N_("The place is not a valid latitude and longitude")) from exc
-    scan = scans.set_place(db, scan_id, latitude, longitude)
+    try:
+        scan = scans.set_place(db, scan_id, latitude, longitude)
+    except ValidationFailed:
+        # The scan is written just after its page was sent: give it a moment, once.
+        db.rollback()
+        time.sleep(0.3)
+        scan = scans.set_place(db, scan_id, latitude, longitude)
     locale = negotiate(request)
     key = ItemKey(scan.gtin, None if scan.serial else scan.lot, scan.serial)
     stamp = passport.load_stamp(db, key)
@@ -465,7 +488,8 @@ async def scan_place(
         long_days=settings.resolver_copy_days,
         first_at=stats.first_at,
     )
-    recall = service.recall_notice(db, key.gtin, scan.lot)
+    cache = service.cache_of(request.app.state, settings)
+    recall = service.recall_notice(db, key.gtin, scan.lot, cache)
     found = authenticity.warnings(key, stamp, signs, recall is not None)
     return JSONResponse(
         {

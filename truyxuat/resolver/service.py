@@ -21,6 +21,7 @@ from truyxuat.registry.models import Product
 from truyxuat.resolver.linkset import ItemKey, Link, LinkContext
 
 PASSPORT_LANGUAGES = ("vi", "en", "zh")
+RECALL_SECONDS = 5.0
 LINK_TITLES = {
     "pip": N_("Product passport"),
     "traceability": N_("Journey of this item"),
@@ -40,10 +41,21 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
         return None
 
 
-def recall_notice(db: Session, gtin: str, lot: str | None) -> Any:
-    """The live recall reaching this GTIN and lot, if the recall module knows one."""
+def recall_notice(db: Session, gtin: str, lot: str | None, cache: Any = None) -> Any:
+    """The live recall reaching this GTIN and lot, if the recall module knows one.
+
+    Through the cache it is remembered for RECALL_SECONDS only: a new recall must reach the
+    passports of its lot within seconds.
+    """
     lookup = _optional("truyxuat.recall.service", "recall_notice")
-    return lookup(db, gtin, lot) if lookup else None
+    if lookup is None:
+        return None
+    found = cache.get(("recall", gtin, lot)) if cache else None
+    if found is None:
+        found = (lookup(db, gtin, lot),)
+        if cache:
+            cache.put(("recall", gtin, lot), found, seconds=RECALL_SECONDS)
+    return found[0]
 
 
 def proof_bundle(db: Session, event_hash: str | None) -> Any:
@@ -160,15 +172,16 @@ class TTLCache:
             return None
         return found[1]
 
-    def put(self, key: tuple[Any, ...], value: Any) -> None:
+    def put(self, key: tuple[Any, ...], value: Any, seconds: float | None = None) -> None:
         if self.seconds <= 0:
             return
+        life = self.seconds if seconds is None else min(seconds, self.seconds)
         if len(self._entries) >= self.size:
             try:
                 self._entries.pop(next(iter(self._entries)))
             except (StopIteration, KeyError, RuntimeError):
                 self._entries.clear()
-        self._entries[key] = (time.monotonic() + self.seconds, value)
+        self._entries[key] = (time.monotonic() + life, value)
 
 
 def cache_of(app_state: Any, settings: Settings) -> TTLCache:
