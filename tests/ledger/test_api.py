@@ -55,6 +55,15 @@ def test_checkpoint_tiles_and_proofs_are_public(
         part = client.get(f"/ledger/tile/0/{size // 256:03d}.p/{width}")
         assert part.status_code == 200 and len(part.content) == width * 32
     assert client.get("/ledger/tile/0/999").status_code == 404
+    entries = client.get("/ledger/tile/entries/000")
+    assert entries.status_code == 200 and len(entries.content) == 256 * 34
+    data = [entries.content[i + 2 : i + 34] for i in range(0, len(entries.content), 34)]
+    assert [merkle.leaf_hash(d) for d in data] == [
+        full.content[i : i + 32] for i in range(0, len(full.content), 32)
+    ]
+    if width:
+        assert client.get(f"/ledger/tile/entries/{size // 256:03d}.p/{width}").status_code == 200
+        assert client.get(f"/ledger/tile/entries/{size // 256:03d}").status_code == 404
     assert (
         client.get("/ledger/tile/nonsense")
         .headers["content-type"]

@@ -30,7 +30,7 @@ from truyxuat.errors import N_, DomainError, NotFound, invalid
 from truyxuat.i18n import gettext
 from truyxuat.ledger import service
 from truyxuat.ledger.merkle import HASH_SIZE
-from truyxuat.ledger.models import LedgerTile
+from truyxuat.ledger.models import LedgerEntry, LedgerTile
 from truyxuat.ledger.tiles import TILE_WIDTH
 from truyxuat.web import problems
 from truyxuat.web.templating import add_template_dir, render
@@ -107,6 +107,29 @@ def parse_tile_path(path: str) -> tuple[int, int, int | None]:
     if level > 63 or (width is not None and not 0 < width < TILE_WIDTH):
         raise NotFound(N_("No such tile"))
     return level, index, width
+
+
+@router.get("/tile/entries/{path:path}", response_class=Response)
+def get_entry_bundle(path: str, db: DB) -> Response:
+    """The data of 256 leaves (or the first W, `.p/W`): each leaf's d, the salted hash the
+    leaf hash is SHA-256(0x00 || d) of, as a C2SP tlog-tiles entry bundle (uint16 length, d).
+    Mirrors can rebuild the tree from them; they reveal nothing but the tree does not."""
+    _, index, width = parse_tile_path(f"0/{path}")
+    first = index * TILE_WIDTH
+    count = width or TILE_WIDTH
+    rows = db.execute(
+        select(LedgerEntry.salt, LedgerEntry.kind, LedgerEntry.payload)
+        .where(LedgerEntry.leaf_index >= first, LedgerEntry.leaf_index < first + count)
+        .order_by(LedgerEntry.leaf_index)
+    ).all()
+    if len(rows) != count:
+        raise NotFound(N_("No such tile"))
+    data = b"".join(
+        len(d).to_bytes(2, "big") + d
+        for d in (service.leaf_data(bytes(salt), kind, payload) for salt, kind, payload in rows)
+    )
+    cache = "public, max-age=31536000, immutable" if width is None else "no-cache"
+    return Response(data, media_type="application/octet-stream", headers={"Cache-Control": cache})
 
 
 @router.get("/tile/{path:path}", response_class=Response)
