@@ -1,5 +1,6 @@
 """EPCIS sharing with trading partners (the GLNs an event names as source or destination),
-sensor readings flattened from sensorElementList, and user extension fields for EQ_/EXISTS_.
+sensor readings flattened from sensorElementList, user extension fields for EQ_/EXISTS_, and
+the capture error behaviour of each capture job.
 
 Revision ID: 2026_11_23_0006
 Revises: 2026_11_23_0005
@@ -20,6 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("epcis_capture_job", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "error_behaviour", sa.String(length=16), nullable=False, server_default="rollback"
+            )
+        )
+    with op.batch_alter_table("epcis_capture_job", schema=None) as batch_op:
+        batch_op.alter_column("error_behaviour", server_default=None)
     op.create_table(
         "epcis_event_party",
         sa.Column("org_id", sa.Uuid(), nullable=False),
@@ -96,6 +105,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("epcis_capture_job", schema=None) as batch_op:
+        batch_op.drop_column("error_behaviour")
     with op.batch_alter_table("epcis_event_field", schema=None) as batch_op:
         batch_op.drop_index("ix_epcis_event_field_org_name")
     op.drop_table("epcis_event_field")

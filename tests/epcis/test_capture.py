@@ -398,28 +398,62 @@ def test_capture_larger_than_the_limit_is_413_and_stores_nothing(
     assert _capture(client, headers, body, "application/ld+json").status_code == 202
 
 
-def test_capture_error_behaviour_rollback_is_the_only_one(client: TestClient, db: Session) -> None:
+def test_capture_error_behaviour_rollback_and_proceed(client: TestClient, db: Session) -> None:
     headers = api_headers(db, make_org(db))
-    events = [make_event(i) for i in range(3)]
+    events = [make_event(i) for i in range(4)]
     events[1]["disposition"] = "floating"
+    events[3]["eventTime"] = "yesterday"
     body = json.dumps(_doc(*events)).encode()
-    for behaviour in ("proceed", "sometimes"):
-        response = client.post(
-            "/epcis/capture",
-            content=body,
-            headers={
-                **headers,
-                "Content-Type": "application/ld+json",
-                "GS1-Capture-Error-Behaviour": behaviour,
-            },
-        )
+
+    def post(behaviour: str | None, content: bytes = body) -> Any:
+        extra = {"GS1-Capture-Error-Behaviour": behaviour} if behaviour else {}
+        return _capture(client, {**headers, **extra}, content, "application/ld+json")
+
+    bad = post("sometimes")
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "GS1-Capture-Error-Behaviour"
+    for behaviour in (None, "rollback"):
+        response = post(behaviour)
         assert response.status_code == 422
-        assert response.json()["errors"][0]["field"] == "GS1-Capture-Error-Behaviour"
-    rollback = {**headers, "GS1-Capture-Error-Behaviour": "rollback"}
-    response = _capture(client, rollback, body, "application/ld+json")
-    assert response.status_code == 422
-    assert _count(db) == 0
-    del events[1]
-    response = _capture(client, rollback, json.dumps(_doc(*events)).encode(), "application/json")
-    assert response.status_code == 202
+        pointers = {e["pointer"] for e in response.json()["errors"]}
+        assert "#/epcisBody/eventList/1/disposition" in pointers
+        assert _count(db) == 0
+    response = post("proceed")
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["success"] is False and job["captureErrorBehaviour"] == "proceed"
+    assert job["eventCount"] == 2
+    pointers = {e["pointer"] for e in job["errors"]}
+    assert {"#/epcisBody/eventList/1/disposition", "#/epcisBody/eventList/3/eventTime"} <= pointers
     assert _count(db) == 2
+    again = client.get(
+        response.headers["Location"], headers={**headers, "Accept-Language": "vi"}
+    ).json()
+    assert again["eventCount"] == 2 and len(again["errors"]) == len(job["errors"])
+    assert again["errors"][0]["message"] != job["errors"][0]["message"]  # in Vietnamese
+    # A problem with the document itself refuses it whole, even with proceed.
+    broken = json.loads(body)
+    del broken["schemaVersion"]
+    assert post("proceed", json.dumps(broken).encode()).status_code == 422
+    assert _count(db) == 2
+
+
+def test_xml_capture_with_proceed_keeps_the_events_that_pass_the_xsd(
+    client: TestClient, db: Session
+) -> None:
+    text = (XML_DIR / "Example_9.6.1-ObjectEvent-2020_06_18a.xml").read_text(encoding="utf-8")
+    first = text.index("<ObjectEvent>")
+    second = text.index("<ObjectEvent>", first + 1)
+    broken = text[:second] + text[second:].replace(
+        "<eventTimeZoneOffset>",
+        "<bizStep>https://example.vn/misplaced</bizStep><eventTimeZoneOffset>",
+        1,
+    )
+    headers = {**api_headers(db, make_org(db)), "GS1-Capture-Error-Behaviour": "proceed"}
+    response = _capture(client, headers, broken.encode(), "application/xml")
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["success"] is False
+    assert {e["pointer"] for e in job["errors"]} == {"#/epcisBody/eventList/1/bizStep"}
+    total = len(document_events(read_document(text.encode(), "application/xml")))
+    assert job["eventCount"] == _count(db) == total - 1

@@ -27,7 +27,7 @@ from truyxuat.epcis import (
 from truyxuat.epcis import xsd as xsd_module
 from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, NamedQuery, Subscription
 from truyxuat.epcis.schemas import CaptureJobOut, NamedQueryIn, SubscriptionIn
-from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
+from truyxuat.errors import N_, DomainError, FieldError, ValidationFailed, invalid
 from truyxuat.i18n import gettext, negotiate
 from truyxuat.registry.service.files import PayloadTooLarge
 from truyxuat.web.problems import field_errors_json, problem
@@ -80,13 +80,20 @@ EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _job_out(job: CaptureJob) -> dict[str, Any]:
-    """The capture job in the shape of the EPCIS REST binding."""
+def _job_out(job: CaptureJob, request: Request) -> dict[str, Any]:
+    """The capture job in the shape of the EPCIS REST binding, its errors in the reader's
+    language."""
+    locale = negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
+    errors = [
+        FieldError(list(e.get("loc", [])), str(e.get("message", "")), dict(e.get("params", {})))
+        for e in job.errors or []
+    ]
     return CaptureJobOut(
         captureID=job.id,
         running=job.state is CaptureState.running,
         success=job.state is CaptureState.success,
-        errors=job.errors or [],
+        captureErrorBehaviour=job.error_behaviour,
+        errors=field_errors_json(errors, locale),
         eventCount=job.event_count,
         createdAt=job.created_at,
         finishedAt=job.finished_at,
@@ -104,15 +111,16 @@ def _params(request: Request) -> dict[str, list[str]]:
 CAPTURE_ERROR_BEHAVIOUR = "GS1-Capture-Error-Behaviour"
 
 
-def _check_error_behaviour(request: Request) -> None:
-    """Only `rollback` (the default: the whole document or nothing) is offered; `proceed`
-    (store the valid events, report the others) is refused rather than silently ignored."""
+def _proceeds(request: Request) -> bool:
+    """GS1-Capture-Error-Behaviour: `rollback` (the default: the whole document or nothing)
+    or `proceed` (store the valid events, report the others in the capture job)."""
     wanted = request.headers.get(CAPTURE_ERROR_BEHAVIOUR, "rollback").strip().lower()
-    if wanted != "rollback":
+    if wanted not in ("rollback", "proceed"):
         raise invalid(
             [CAPTURE_ERROR_BEHAVIOUR],
-            N_("Only GS1-Capture-Error-Behaviour: rollback is supported (all events or none)"),
+            N_("GS1-Capture-Error-Behaviour must be rollback or proceed"),
         )
+    return wanted == "proceed"
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -134,7 +142,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def capture(request: Request, db: DB, caller: Caller) -> Response:
     """Captures an EPCISDocument (JSON-LD or XML), all events or none; the job is done on reply."""
     settings = request.app.state.settings
-    _check_error_behaviour(request)
+    proceed = _proceeds(request)
     body = await _read_body(request, settings.capture_max_bytes)
     validator = service.validator_for(settings.epcis_schema)
     content_type = request.headers.get("content-type", "application/json")
@@ -145,19 +153,25 @@ async def capture(request: Request, db: DB, caller: Caller) -> Response:
         else None
     )
     job = service.capture_document(
-        db, caller, data=body, content_type=content_type, validator=validator, xsd=xsd
+        db,
+        caller,
+        data=body,
+        content_type=content_type,
+        validator=validator,
+        xsd=xsd,
+        proceed=proceed,
     )
     return JSONResponse(
-        _job_out(job),
+        _job_out(job, request),
         status_code=202,
         headers={"Location": f"/epcis/capture/{job.id}", **EPCIS_HEADERS},
     )
 
 
 @router.get("/capture/{capture_id}")
-def capture_job(capture_id: uuid.UUID, db: DB, caller: Caller) -> JSONResponse:
+def capture_job(capture_id: uuid.UUID, request: Request, db: DB, caller: Caller) -> JSONResponse:
     """Reports a capture job of the caller's organization."""
-    return JSONResponse(_job_out(service.get_capture_job(db, caller, capture_id)))
+    return JSONResponse(_job_out(service.get_capture_job(db, caller, capture_id), request))
 
 
 @router.post("/events", status_code=201)

@@ -45,6 +45,10 @@ class CaptureJob(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id"), index=True)
     state: Mapped[CaptureState] = mapped_column(str_enum(CaptureState))
+    # rollback (all events or none) or proceed (the valid events, the others reported).
+    error_behaviour: Mapped[str] = mapped_column(String(16), default="rollback")
+    # Each refused field as {"loc", "message" (a msgid), "params"}, shown in the reader's
+    # language.
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

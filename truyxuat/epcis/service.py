@@ -48,6 +48,7 @@ from truyxuat.epcis.models import (
 from truyxuat.epcis.query import PageToken, build_event_query, normalize_term, per_page
 from truyxuat.epcis.sharing import event_parties
 from truyxuat.epcis.validation import (
+    MAX_ERRORS,
     EpcisValidator,
     _custom_event_errors,
     default_validator,
@@ -171,14 +172,34 @@ def capture_document(
     content_type: str,
     validator: EpcisValidator,
     xsd: XMLSchema | None = None,
+    proceed: bool = False,
 ) -> CaptureJob:
     """Validates an EPCISDocument (JSON-LD, or XML against `xsd` when given) and stores
-    every event, or none."""
+    every event, or none (GS1-Capture-Error-Behaviour: rollback).
+
+    With `proceed`, the valid events are stored and the invalid ones reported in the job's
+    errors; a problem outside the events (the document itself) still refuses it all.
+    """
     org_id = writer_org_id(principal)
     with _gc_paused():
         return _capture_document(
-            db, org_id, data=data, content_type=content_type, validator=validator, xsd=xsd
+            db,
+            org_id,
+            data=data,
+            content_type=content_type,
+            validator=validator,
+            xsd=xsd,
+            proceed=proceed,
         )
+
+
+def _event_index(error: FieldError) -> int | None:
+    """The place in the eventList of the event an error is about, or None."""
+    loc = error.loc
+    if len(loc) >= 3 and loc[0] == "epcisBody" and loc[1] == "eventList":
+        index = loc[2]
+        return index if isinstance(index, int) else None
+    return None
 
 
 def _capture_document(
@@ -189,6 +210,7 @@ def _capture_document(
     content_type: str,
     validator: EpcisValidator,
     xsd: XMLSchema | None = None,
+    proceed: bool = False,
 ) -> CaptureJob:
     """`capture_document` once the caller may write for the organization."""
     document = read_document(data, content_type)
@@ -200,7 +222,9 @@ def _capture_document(
         # The JSON schema does not accept the URN forms of the XML binding: the XML form is
         # checked by the XSD, then by the rules beyond it (vocabularies, times, keys, required
         # fields).
-        errors: list[FieldError] = [] if xsd is None else xsd_errors(data, xsd)
+        errors: list[FieldError] = (
+            [] if xsd is None else xsd_errors(data, xsd, None if proceed else MAX_ERRORS)
+        )
         errors.extend(
             error
             for index, event in enumerate(events)
@@ -208,15 +232,31 @@ def _capture_document(
         )
     else:
         errors = validator.document_errors(document)
-    if errors:
-        raise ValidationFailed(errors)
+        if errors and proceed:
+            # The document's errors stop at MAX_ERRORS: check every event on its own.
+            errors = [e for e in errors if _event_index(e) is None]
+            errors.extend(
+                error
+                for index, event in enumerate(events)
+                for error in validator.event_errors(event, index)
+            )
+    if errors and (not proceed or any(_event_index(e) is None for e in errors)):
+        raise ValidationFailed(errors[:MAX_ERRORS])
+    refused = {_event_index(e) for e in errors}
     now = utcnow()
     job = CaptureJob(
-        id=new_id(), org_id=org_id, state=CaptureState.success, created_at=now, finished_at=now
+        id=new_id(),
+        org_id=org_id,
+        state=CaptureState.error if errors else CaptureState.success,
+        error_behaviour="proceed" if proceed else "rollback",
+        errors=[{"loc": e.loc, "message": e.message, "params": e.params} for e in errors] or None,
+        created_at=now,
+        finished_at=now,
     )
     db.add(job)
     db.flush()
-    job.event_count = store_events(db, org_id, events, record_time=now, capture_id=job.id)
+    kept = [event for index, event in enumerate(events) if index not in refused]
+    job.event_count = store_events(db, org_id, kept, record_time=now, capture_id=job.id)
     db.flush()
     return job
 

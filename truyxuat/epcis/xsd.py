@@ -91,8 +91,10 @@ def _loc(path: str | None, line: int, starts: list[int]) -> Loc:
     return rest or ["body"]
 
 
-def xsd_errors(data: bytes, schema: etree.XMLSchema) -> list[FieldError]:
-    """Every XSD violation of an XML document (at most MAX_ERRORS)."""
+def xsd_errors(
+    data: bytes, schema: etree.XMLSchema, limit: int | None = MAX_ERRORS
+) -> list[FieldError]:
+    """Every XSD violation of an XML document (at most `limit`, None for all)."""
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -118,7 +120,7 @@ def xsd_errors(data: bytes, schema: etree.XMLSchema) -> list[FieldError]:
         )
         for error in schema.error_log
     ]
-    return errors[:MAX_ERRORS]
+    return errors if limit is None else errors[:limit]
 
 
 def validate_xml(data: bytes, schema: etree.XMLSchema) -> None:
