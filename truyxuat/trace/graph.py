@@ -540,18 +540,29 @@ _GROWING_AREA_URI = "https://truyxuat.example/growing-area/"
 
 
 def _attach_places_and_parties(db: Session, graph: TraceGraph) -> None:
-    """Adds facility, organization and growing-area nodes for the events in the graph."""
+    """Adds facility, organization and growing-area nodes for the events in the graph.
+
+    Each event is read once (its reached identifiers, place, parties and ILMD growing area),
+    the registry is asked once per kind, then the nodes and edges are added.
+    """
     glns: set[str] = set()
     codes: set[str] = set()
-    pending: list[tuple[TraceEvent, str, str]] = []
+    seen: list[tuple[TraceEvent, list[str], str | None, list[str], list[str], str | None]] = []
+    nodes = graph.nodes
     for event in graph.events.values():
-        objects = [i for i in event.objects() if i in graph.nodes]
+        objects = sorted(i for i in event.all_named() if i in nodes)
         if not objects:
             continue
-        anchor = min(objects, key=lambda i: (graph.nodes[i].depth, i))
         place = event.place()
+        sources, destinations = event.parties("source"), event.parties("destination")
+        ilmd = event.event.get("ilmd")
+        area_code = ilmd.get("tx:growingAreaCode") if isinstance(ilmd, Mapping) else None
+        if not isinstance(area_code, str):
+            area_code = None
+        seen.append((event, objects, place, sources, destinations, area_code))
+        if area_code:
+            codes.add(area_code)
         if place:
-            pending.append((event, anchor, place))
             gln, extension = _gln(place)
             if gln:
                 glns.add(gln)
@@ -559,14 +570,10 @@ def _attach_places_and_parties(db: Session, graph: TraceGraph) -> None:
                 codes.add(extension)
             if place.startswith(_GROWING_AREA_URI):
                 codes.add(unquote(place[len(_GROWING_AREA_URI) :]))
-        ilmd = event.event.get("ilmd")
-        if isinstance(ilmd, Mapping) and isinstance(ilmd.get("tx:growingAreaCode"), str):
-            codes.add(ilmd["tx:growingAreaCode"])
-        for side in ("source", "destination"):
-            for party in event.parties(side):
-                gln, _ = _gln(party)
-                if gln:
-                    glns.add(gln)
+        for party in (*sources, *destinations):
+            gln, _ = _gln(party)
+            if gln:
+                glns.add(gln)
     orgs_by_gln = {
         o.gln: o for o in db.scalars(select(Organization).where(Organization.gln.in_(glns)))
     }
@@ -580,23 +587,35 @@ def _attach_places_and_parties(db: Session, graph: TraceGraph) -> None:
     def add(
         node_id: str, kind: str, depth: int, label: str, org: uuid.UUID | None, **data: Any
     ) -> None:
-        node = graph.nodes.get(node_id)
+        node = nodes.get(node_id)
         if node is None:
-            graph.nodes[node_id] = Node(node_id, kind, depth, label, org, dict(data))
+            nodes[node_id] = Node(node_id, kind, depth, label, org, dict(data))
         elif depth < node.depth:
             node.depth = depth
 
+    org_ids_seen: dict[uuid.UUID, str] = {}
+
     def org_node(org: Organization, depth: int) -> str:
-        node_id = f"org:{org.id}"
-        add(node_id, "organization", depth, org.name, org.id, code=org.code, gln=org.gln)
+        node_id = org_ids_seen.get(org.id)
+        if node_id is None:
+            node_id = org_ids_seen[org.id] = f"org:{org.id}"
+            add(node_id, "organization", depth, org.name, org.id, code=org.code, gln=org.gln)
+        elif depth < nodes[node_id].depth:
+            nodes[node_id].depth = depth
         return node_id
 
+    party_ids: dict[str, Organization | None] = {}
+
     def party_node(value: str, depth: int) -> str:
-        gln, _ = _gln(value)
-        if gln and gln in orgs_by_gln:
-            return org_node(orgs_by_gln[gln], depth)
-        if gln and gln in facilities and facilities[gln].org_id in orgs_by_id:
-            return org_node(orgs_by_id[facilities[gln].org_id], depth)
+        if value not in party_ids:
+            gln, _ = _gln(value)
+            org = orgs_by_gln.get(gln) if gln else None
+            if org is None and gln in facilities:
+                org = orgs_by_id.get(facilities[gln].org_id)
+            party_ids[value] = org
+        org = party_ids[value]
+        if org is not None:
+            return org_node(org, depth)
         add(value, "organization", depth, value, None)
         return value
 
@@ -614,46 +633,45 @@ def _attach_places_and_parties(db: Session, graph: TraceGraph) -> None:
         )
         return node_id
 
-    for event in graph.events.values():
-        objects = sorted(i for i in event.objects() if i in graph.nodes)
-        if not objects:
-            continue
-        depth = min(graph.nodes[i].depth for i in objects) + 1
+    def place_node(place: str, area_code: str | None, depth: int) -> str:
+        if area_code and area_code in areas:
+            return area_node(areas[area_code], depth)
+        gln, extension = _gln(place)
+        code = extension or (
+            unquote(place[len(_GROWING_AREA_URI) :])
+            if place.startswith(_GROWING_AREA_URI)
+            else None
+        )
+        if code and code in areas:
+            return area_node(areas[code], depth)
+        if gln and gln in facilities:
+            facility = facilities[gln]
+            node_id = f"facility:{facility.id}"
+            add(node_id, "facility", depth, facility.name, facility.org_id, gln=gln)
+            return node_id
+        if gln and gln in orgs_by_gln:
+            return org_node(orgs_by_gln[gln], depth)
+        add(place, "facility", depth, place, None)
+        return place
+
+    edges = graph.edges
+    for event, objects, place, sources, destinations, area_code in seen:
+        depth = min(nodes[i].depth for i in objects) + 1
         key = event.key
         holder = orgs_by_id.get(event.org_id)
-        ilmd = event.event.get("ilmd")
-        area_code = ilmd.get("tx:growingAreaCode") if isinstance(ilmd, Mapping) else None
-        place = event.place()
-        place_id: str | None = None
-        if isinstance(area_code, str) and area_code in areas:
-            place_id = area_node(areas[area_code], depth)
-        elif place:
-            gln, extension = _gln(place)
-            code = extension or (
-                unquote(place[len(_GROWING_AREA_URI) :])
-                if place.startswith(_GROWING_AREA_URI)
-                else None
-            )
-            if code and code in areas:
-                place_id = area_node(areas[code], depth)
-            elif gln and gln in facilities:
-                facility = facilities[gln]
-                place_id = f"facility:{facility.id}"
-                add(place_id, "facility", depth, facility.name, facility.org_id, gln=gln)
-            elif gln and gln in orgs_by_gln:
-                place_id = org_node(orgs_by_gln[gln], depth)
-            else:
-                place_id = place
-                add(place, "facility", depth, place, None)
+        known_area = area_code is not None and area_code in areas
+        place_id = place_node(place or "", area_code, depth) if place or known_area else None
+        holder_id = org_node(holder, depth) if holder is not None else None
+        source_ids = [party_node(v, depth) for v in sources]
+        destination_ids = [party_node(v, depth) for v in destinations]
+        relation = event.step or "observed"
         for ident in objects:
             if place_id is not None:
-                graph.edges.append(Edge(ident, place_id, event.step or "observed", key))
-            if holder is not None:
-                graph.edges.append(Edge(ident, org_node(holder, depth), "recorded_by", key))
-            for source in event.parties("source"):
-                graph.edges.append(Edge(party_node(source, depth), ident, "source", key))
-            for destination in event.parties("destination"):
-                graph.edges.append(Edge(ident, party_node(destination, depth), "destination", key))
+                edges.append(Edge(ident, place_id, relation, key))
+            if holder_id is not None:
+                edges.append(Edge(ident, holder_id, "recorded_by", key))
+            edges.extend(Edge(source, ident, "source", key) for source in source_ids)
+            edges.extend(Edge(ident, target, "destination", key) for target in destination_ids)
 
 
 # --- flags ---------------------------------------------------------------------------------

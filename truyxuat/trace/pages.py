@@ -13,7 +13,15 @@ from fastapi.responses import HTMLResponse, Response
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.errors import N_, DomainError, ValidationFailed
 from truyxuat.registry.pages.common import page
-from truyxuat.trace.graph import DEFAULT_DEPTH, MAX_DEPTH, Direction, TraceGraph, trace
+from truyxuat.trace.graph import (
+    DEFAULT_DEPTH,
+    MAX_DEPTH,
+    Direction,
+    TraceGraph,
+    gtin_lot,
+    gtin_serial,
+    trace,
+)
 from truyxuat.web.templating import add_template_dir
 
 add_template_dir(Path(__file__).resolve().parent / "templates")
@@ -54,6 +62,19 @@ def _short(text: str, size: int = 30) -> str:
     return text if len(text) <= size else text[: size - 1] + "…"
 
 
+def _caption(node_id: str, kind: str, label: str) -> tuple[str, str]:
+    """The two lines of a box: a lot's number and GTIN, an SSCC, or a place's name and kind."""
+    gtin, lot = gtin_lot(node_id)
+    if kind == "lot" and gtin and lot:
+        return lot, f"GTIN {gtin}"
+    gtin, serial = gtin_serial(node_id)
+    if kind == "item" and gtin and serial:
+        return serial, f"GTIN {gtin}"
+    if kind == "sscc":
+        return node_id.rsplit("/", 1)[-1], "SSCC"
+    return label or node_id, ""
+
+
 def layout(graph: TraceGraph) -> dict[str, Any]:
     """Places nodes in columns by depth (origins on the left) and edges as lines between them."""
     deepest = max((n.depth for n in graph.nodes.values()), default=0)
@@ -64,19 +85,22 @@ def layout(graph: TraceGraph) -> dict[str, Any]:
     boxes: dict[str, Box] = {}
     for column, nodes in columns.items():
         for row, node in enumerate(nodes):
-            sub = node.id if node.kind in ("lot", "item", "sscc", "product") else node.kind
+            label, sub = _caption(node.id, node.kind, node.label)
             boxes[node.id] = Box(
                 node.id,
                 node.kind,
-                _short(node.label or node.id),
-                _short(sub.removeprefix("https://id.gs1.org"), 38),
+                _short(label),
+                _short(sub, 38),
                 PAD + column * (NODE_W + GAP_X),
                 PAD + row * (NODE_H + GAP_Y),
             )
     lines = []
-    seen: set[tuple[str, str, str]] = set()
-    for edge in graph.edges:
-        key = (edge.source, edge.target, edge.relation)
+    seen: set[tuple[str, str]] = set()
+    # One line per pair of nodes: the identifier links (transformation, packing) first, so
+    # their label is the one drawn; places and parties are drawn unlabelled.
+    ordered = sorted(graph.edges, key=lambda e: e.relation not in RELATION_LABELS)
+    for edge in ordered:
+        key = (edge.source, edge.target)
         if key in seen or edge.source not in boxes or edge.target not in boxes:
             continue
         seen.add(key)
@@ -93,7 +117,7 @@ def layout(graph: TraceGraph) -> dict[str, Any]:
                 "x2": x2,
                 "y2": y2,
                 "relation": edge.relation,
-                "label": RELATION_LABELS.get(edge.relation, edge.relation.replace("_", " ")),
+                "label": RELATION_LABELS.get(edge.relation, ""),
                 "lx": (x1 + x2) // 2,
                 "ly": (y1 + y2) // 2 - 4,
             }
