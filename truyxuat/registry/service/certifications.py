@@ -40,7 +40,7 @@ from truyxuat.registry.schemas.certifications import (
     vietnam_today,
 )
 from truyxuat.registry.service import common, files
-from truyxuat.registry.service.common import paginate
+from truyxuat.registry.service.common import paginate, patch_values
 
 # The tables a certificate's scope may point into; each row carries its owner's org_id.
 SCOPE_MODELS: dict[CertScope, type[Facility | GrowingArea | PackingHouse | Product]] = {
@@ -248,7 +248,7 @@ def update_certification(
 ) -> Certification:
     """Corrects a certificate's issuer, number, scheme name or validity dates."""
     cert = _writable(session, principal, cert_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = patch_values(patch, Certification)
     for required in ("issuer", "number", "valid_from", "valid_to"):
         if required in changes and changes[required] is None:
             raise invalid(required, N_("This field cannot be empty"))
