@@ -234,6 +234,8 @@ def build(
     for event in ordered:
         if _is_harvest(event):
             harvested |= event.all_named()
+        if event.event_type == "ObjectEvent" and (event.action or "") == "ADD":
+            # A lot comes into being (harvest, collection, production): its TLC source.
             for ident in event.all_named():
                 creators.setdefault(ident, event)
         if event.event_type == "TransformationEvent":
@@ -303,8 +305,11 @@ def build(
             )
             if cte == HARVESTING:
                 row["Harvest date"] = str(ilmd.get("cbvmda:harvestStartDate") or local.date())
+                # Without a registered growing area, the harvest location stands for the field.
                 row["Growing area"] = (
-                    f"{area.code} — {area.name}".strip(" —") if area else str(area_code or "")
+                    f"{area.code} — {area.name}".strip(" —")
+                    if area
+                    else str(area_code or names.place(place))
                 )
             if cte in (INITIAL_PACKING, TRANSFORMATION):
                 row["Input traceability lot codes"] = " ".join(inputs)
