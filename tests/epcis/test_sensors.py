@@ -70,6 +70,9 @@ def test_readings_are_found_by_lot_type_and_time(client: TestClient, db: Session
     link = "https://id.gs1.org/01/10614141073464/10/VAI2026"
     above = [r for r in sensor_readings(db, principal, epc=link, type="gs1:Temperature")]
     assert [r.value for r in above if r.value is not None and r.value > 8] == [9.5, 12.25]
+    excursions = sensor_readings(db, principal, epc=LOT, type="Temperature", above=8)
+    assert [r.value for r in excursions] == [9.5, 12.25]
+    assert [r.value for r in sensor_readings(db, principal, type="Temperature", below=5)] == [4.0]
     since = datetime(2026, 11, 19, 19, 0, tzinfo=UTC)
     assert [r.value for r in sensor_readings(db, principal, type="Temperature", since=since)] == [
         12.25,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from truyxuat.auth.principal import Principal
@@ -129,12 +129,18 @@ def sensor_readings(
     type: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    above: float | None = None,
+    below: float | None = None,
     limit: int = 10_000,
 ) -> list[Reading]:
     """The readings the caller may see, oldest first, optionally only those of events naming
     `epc` (an instance or a class such as a lot, EPC URN or Digital Link, in any event list),
     of one measurement type (any of its forms: "Temperature", "gs1:Temperature", ...) and
-    from `since` (inclusive) to `until` (exclusive)."""
+    from `since` (inclusive) to `until` (exclusive).
+
+    `above` / `below` keep the excursions: readings whose value (or, for a summary report,
+    whose maximum / minimum) is strictly above / below the bound.
+    """
     statement = (
         select(
             EpcisSensorReading,
@@ -162,6 +168,14 @@ def sensor_readings(
         statement = statement.where(EpcisSensorReading.time >= since)
     if until is not None:
         statement = statement.where(EpcisSensorReading.time < until)
+    if above is not None:
+        statement = statement.where(
+            or_(EpcisSensorReading.value > above, EpcisSensorReading.max_value > above)
+        )
+    if below is not None:
+        statement = statement.where(
+            or_(EpcisSensorReading.value < below, EpcisSensorReading.min_value < below)
+        )
     statement = statement.order_by(
         EpcisSensorReading.time,
         EpcisSensorReading.event_row_id,
