@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -286,6 +287,7 @@ def _view(
     *,
     scan: Any = None,
     cache: service.TTLCache | None = None,
+    locale: str = "vi",
 ) -> dict[str, Any]:
     """The template context of a passport (loads everything the page shows).
 
@@ -307,6 +309,7 @@ def _view(
         located=stats.located,
     )
     warnings = authenticity.warnings(key, view.stamp, signs, recall is not None)
+    bundle = service.cached_bundle(db, view.last_event_hash, cache)
     today = datetime.now(UTC).date()
     expired = view.dates.get("expiry")
     return {
@@ -318,13 +321,44 @@ def _view(
         "warnings": warnings,
         "scan": scan,
         "has_pin": authenticity.has_pin(view.stamp),
-        "bundle": service.cached_bundle(db, view.last_event_hash, cache),
+        "bundle": bundle,
+        "lot_html": _lot_html(view, bundle, locale, cache),
         "json_ld": _json_ld(view, settings, "vi"),
         "expired": expired is not None and expired < today,
         "local_time": passport.local_time,
         "reasons": authenticity.REPORT_REASONS,
         "linkset_href": service.linkset_href(settings, key),
     }
+
+
+def _lot_html(
+    view: passport.Passport, bundle: Any, locale: str, cache: service.TTLCache | None
+) -> Markup:
+    """The journey, map and certificates sections, rendered once per lot and language."""
+    cache_key = ("html", view.product.gtin, view.lot, locale, view.last_event_hash, bool(bundle))
+    found = cache.get(cache_key) if cache and view.shared else None
+    if found is None:
+
+        def _(message: str, **params: Any) -> str:
+            return translate(locale, message, **params)
+
+        found = Markup(
+            environment()
+            .get_template("resolver/_lot_sections.html")
+            .render(
+                {
+                    "p": view,
+                    "bundle": bundle,
+                    "locale": locale,
+                    "local_time": passport.local_time,
+                    "_": _,
+                    "gettext": _,
+                }
+            )
+        )
+        if cache and view.shared:
+            cache.put(cache_key, found)
+    return found
 
 
 def passport_page(
@@ -345,7 +379,7 @@ def passport_page(
     scan = None
     if request.method == "GET":
         scan = scans.new(key, key.lot, request.headers.get("user-agent", ""), locale)
-    context = _view(db, settings, key, qualifiers, scan=scan, cache=cache)
+    context = _view(db, settings, key, qualifiers, scan=scan, cache=cache, locale=locale)
     view: passport.Passport = context["p"]
     status = 404 if key.serial and view.stamp is None else 200
     response = render(request, "resolver/passport.html", context, locale, status, headers)
@@ -359,6 +393,10 @@ def _store_scan(factory: Callable[[], Session], scan: Any) -> None:
     """Writes a scan in its own unit of work (run once the page is sent)."""
     db = factory()
     try:
+        if db.get_bind().dialect.name == "postgresql":
+            # A scan lost in a crash's last milliseconds is acceptable; waiting for the WAL
+            # flush on every scan is not (the log is statistics, not a record of sale).
+            db.execute(text("SET LOCAL synchronous_commit = off"))
         scans.store(db, scan)
         db.commit()
     except Exception:
@@ -420,7 +458,7 @@ async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response
         }
     # Wrong guesses must count even though the page reports them: commit now.
     db.commit()
-    context = _view(db, settings, key, {})
+    context = _view(db, settings, key, {}, locale=locale)
     context["pin_outcome"] = outcome
     return render(request, "resolver/passport.html", context, locale, status)
 
@@ -452,10 +490,10 @@ async def report_fake(request: Request, db: DB, settings: AppSettings) -> Respon
             scan_id=scan_id,
         )
     except ValidationFailed as exc:
-        context = _view(db, settings, key, {})
+        context = _view(db, settings, key, {}, locale=locale)
         context["report_error"] = translate(locale, exc.errors[0].message, **exc.errors[0].params)
         return render(request, "resolver/passport.html", context, locale, 422)
-    context = _view(db, settings, key, {})
+    context = _view(db, settings, key, {}, locale=locale)
     context["report_sent"] = True
     return render(request, "resolver/passport.html", context, locale)
 

@@ -154,6 +154,8 @@ class Passport:
     steps: list[Step] = field(default_factory=list)
     dates: dict[str, date] = field(default_factory=dict)
     last_event_hash: str | None = None
+    # True when the journey is the lot's (shared by its items), False for an item's own.
+    shared: bool = True
 
     @property
     def lot(self) -> str | None:
@@ -559,8 +561,10 @@ def load(
                 if facility in db:
                     db.expunge(facility)
             cache.put(("lot", key.gtin, lot), part)
+    shared = True
     if key.serial and _item_has_events(db, key, producer.gs1_company_prefix, cache):
         part = _lot_part(db, key, lot, product, producer, today)
+        shared = False
     return Passport(
         key=key,
         product=product,
@@ -573,6 +577,7 @@ def load(
         steps=part.steps,
         dates=dict(part.dates),
         last_event_hash=part.last_event_hash,
+        shared=shared,
     )
 
 
