@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import ARRAY, ColumnElement, String, and_, any_, bindparam, or_, select
+from sqlalchemy import ARRAY, ColumnElement, String, Uuid, and_, any_, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from truyxuat.auth.principal import Principal
@@ -404,7 +404,6 @@ def _level_statement(direction: str, postgresql: bool) -> Any:
             and_(EpcisEvent.org_id == _NAMED.org_id, EpcisEvent.id == _NAMED.event_row_id),
         )
         .where(frontier, _wanted_rows(direction))
-        .distinct()
     )
 
 
@@ -425,17 +424,31 @@ def _level(
     return rows
 
 
+@lru_cache(maxsize=2)
+def _bodies_statement(postgresql: bool) -> Any:
+    """The statement reading event bodies by key (arrays on PostgreSQL, so it is prepared
+    once; expanding IN lists elsewhere)."""
+    columns = (EpcisEvent.org_id, EpcisEvent.id, EpcisEvent.event)
+    if postgresql:
+        return select(*columns).where(
+            EpcisEvent.org_id == any_(bindparam("orgs", type_=ARRAY(Uuid()))),
+            EpcisEvent.id == any_(bindparam("ids", type_=ARRAY(Uuid()))),
+        )
+    return select(*columns).where(
+        EpcisEvent.org_id.in_(bindparam("orgs", expanding=True)),
+        EpcisEvent.id.in_(bindparam("ids", expanding=True)),
+    )
+
+
 def _load_bodies(db: Session, events: Mapping[tuple[uuid.UUID, uuid.UUID], TraceEvent]) -> None:
     """Reads the JSON body of every event in the graph, a chunk of keys per query."""
+    statement = _bodies_statement(db.get_bind().dialect.name == "postgresql")
     keys = sorted(events)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         orgs = sorted({org for org, _ in chunk})
         ids = [row for _, row in chunk]
-        query = select(EpcisEvent.org_id, EpcisEvent.id, EpcisEvent.event).where(
-            EpcisEvent.org_id.in_(orgs), EpcisEvent.id.in_(ids)
-        )
-        for org, row_id, body in db.execute(query):
+        for org, row_id, body in db.execute(statement, {"orgs": orgs, "ids": ids}):
             event = events.get((org, row_id))
             if event is not None:
                 event.event = body
