@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -54,6 +55,24 @@ class Settings(BaseSettings):
     """Base URLs of witness nodes asked to cosign each new checkpoint in the background."""
     ledger_integrate_interval: float = 1.0
     """Seconds between background integrations of new ledger entries (0 turns it off)."""
+    node_role: Literal["enterprise", "province", "national"] = "enterprise"
+    """What this node is in the federation: an enterprise's, a province's or the nation's."""
+    node_name: str = ""
+    """This node's name in the federation (defaults to the ledger origin)."""
+    node_base_url: str = ""
+    """Where other nodes reach this one (defaults to public_base_url)."""
+    node_upstream_urls: list[str] = []
+    """Base URLs of the nodes this one pushes its events and master data to."""
+    node_upstream_api_key: str = ""
+    """The API key this node presents upstream (created there with `truyxuat apikey create`)."""
+    sync_batch_size: int = 5000
+    """Ledger entries (events) per batch sent upstream."""
+    sync_max_attempts: int = 6
+    """Tries of one batch (exponential backoff with jitter between them) before a run stops."""
+    sync_backoff_seconds: float = 0.5
+    """The first retry's delay; each further retry doubles it (with full jitter)."""
+    sync_timeout_seconds: float = 60.0
+    """How long one upstream request may take before it counts as failed and is retried."""
 
     def resolved_secret_key(self) -> str:
         """Returns the session-signing key, creating a random one in the data dir if unset."""

@@ -3,6 +3,7 @@
 from truyxuat.auth import models as auth_models
 from truyxuat.db import Base
 from truyxuat.epcis import models as epcis_models  # noqa: F401
+from truyxuat.federation import models as federation_models  # noqa: F401
 from truyxuat.ledger import models as ledger_models  # noqa: F401
 from truyxuat.recall import models as recall_models  # noqa: F401
 from truyxuat.registry import models as registry_models
