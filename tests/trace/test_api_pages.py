@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
@@ -64,6 +65,11 @@ def test_page_draws_the_graph(client: TestClient, db: Session) -> None:
     assert response.status_code == 200
     assert 'id="trace-svg"' in response.text
     assert f'data-id="{chain.p1}"' in response.text
+    links = re.findall(r'href="(/api/v1/reports/[^"]+)"', response.text)
+    assert len(links) == 3
+    for link in links:
+        download = browser.get(link.replace("&amp;", "&"))
+        assert download.status_code == 200, link
     vi = Browser(client, db).login(make_user(db, chain.packer, Role.org_admin), "vi")
     bad = vi.get("/trace?epc=xyz")
     assert bad.status_code == 422 and 'id="trace-error"' in bad.text
