@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import STORES, _drop_postgres_database, _postgres_database
 from tests.resolver import chain as lychee
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.web.test_browser import _free_port
 from truyxuat.app import create_app
 from truyxuat.config import Settings
 from truyxuat.db import make_engine, upgrade
@@ -90,19 +90,6 @@ def live(
         thread.join(timeout=10)
         if name:
             _drop_postgres_database(name)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _phone(chromium: Any, locale: str, **options: Any) -> Any:

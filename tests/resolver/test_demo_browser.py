@@ -1,0 +1,131 @@
+"""The demo data scanned on a phone in headless Chromium: a demo lychee lot's passport shows
+its journey, growing-area map and certificates in vi, en and zh, and a demo stamp resolves.
+Screenshots land in the test's output folder. Lots are found in the loaded data, not named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import SHARED_DATA, STORES
+from tests.resolver.live import free_base, fresh_database, serving
+from tests.resolver.test_browser import PHONE
+from truyxuat.config import Settings
+from truyxuat.db import make_engine, make_sessionmaker
+from truyxuat.epcis.models import EpcisEventEpc
+from truyxuat.registry.models import GrowingArea
+
+pytestmark = pytest.mark.browser
+
+SCHEMA = SHARED_DATA / "epcis" / "EPCIS-JSON-Schema-2.0.1.json"
+
+
+@dataclass(frozen=True)
+class Demo:
+    url: str
+    lots: list[str]
+    stamps: list[str]
+
+
+@pytest.fixture(scope="module", params=STORES)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
+    from truyxuat.demo import load
+    from truyxuat.demo.journeys import DEMO_STAMPS
+    from truyxuat.ledger.api import run_once
+
+    folder = tmp_path_factory.mktemp("resolver-demo")
+    base = free_base()
+    with fresh_database(request.param, folder) as url:
+        settings = Settings(
+            database_url=url,
+            secret_key="resolver-demo",
+            data_dir=folder,
+            resolver_base=base,
+            public_base_url=base,
+            epcis_schema=SCHEMA,
+        )
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+        with factory() as db:
+            load(db, settings=settings)
+            db.commit()
+        run_once(factory, settings)
+        with Session(engine) as db:
+            has_area = db.scalar(select(GrowingArea.code).limit(1)) is not None
+            lots = sorted(
+                e.split("id.gs1.org", 1)[1]
+                for e in db.scalars(
+                    select(EpcisEventEpc.epc).distinct().where(EpcisEventEpc.epc.like("%/10/%"))
+                )
+                if "id.gs1.org" in e
+            )
+        engine.dispose()
+        assert has_area and lots
+        stamps = [f"/01/{run.gtin}/10/{run.lot}/21/{run.serials[0]}" for run in DEMO_STAMPS]
+        with serving(settings, base):
+            yield Demo(base, lots, stamps)
+
+
+def _phone(chromium: Any, locale: str) -> Any:
+    context = chromium.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.mark.parametrize(
+    ("locale", "journey", "certificates"),
+    [
+        ("vi-VN", "Hành trình", "Chứng nhận"),
+        ("en-US", "Journey", "Certificates"),
+        ("zh-CN", "流通历程", "认证证书"),
+    ],
+)
+def test_a_demo_lot_shows_journey_map_and_certificates(
+    demo: Demo,
+    chromium: Any,
+    tmp_path: Path,
+    locale: str,
+    journey: str,
+    certificates: str,
+) -> None:
+    context = _phone(chromium, locale)
+    page = context.new_page()
+    try:
+        shown = None
+        for lot in demo.lots:
+            page.goto(demo.url + lot)
+            if page.locator("#area svg").count():
+                shown = lot
+                break
+        assert shown, "no demo lot with a growing area"
+        assert page.locator("#journey h2").inner_text() == journey
+        assert page.locator("#journey li").count() >= 3
+        assert page.locator("#area svg .pp-map-shape").is_visible()
+        assert page.locator("#certificates h2").inner_text() == certificates
+        assert page.locator("#certificates [data-status]").count() >= 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(tmp_path / f"demo-lot-{locale}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_demo_stamps_resolve(demo: Demo, chromium: Any, tmp_path: Path) -> None:
+    context = _phone(chromium, "vi-VN")
+    page = context.new_page()
+    try:
+        for index, path in enumerate(demo.stamps):
+            response = page.goto(demo.url + path)
+            assert response is not None and response.status == 200, path
+            assert page.locator("h1").inner_text()
+            assert page.locator('[data-fact="exists"]').inner_text() == "Có"
+            page.screenshot(path=str(tmp_path / f"demo-stamp-{index}.png"), full_page=True)
+    finally:
+        context.close()
