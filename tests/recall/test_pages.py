@@ -38,5 +38,11 @@ def test_open_from_the_form_then_the_recipient_acknowledges(
         select(RecallRecipient).where(RecallRecipient.org_id == chain.importer.id)
     ).one()
     assert row.acknowledged_at is not None and row.note == "Quarantined"
+    assert 'id="close-form"' not in page.text
     buyer = Browser(client, db).login(make_user(db, chain.buyer, Role.org_admin), "en")
     assert buyer.get(f"/recalls/{recall.id}").status_code == 404
+    packer = Browser(client, db).login(make_user(db, chain.packer, Role.org_admin), "en")
+    assert 'id="close-form"' in packer.get(f"/recalls/{recall.id}").text
+    assert packer.post(f"/recalls/{recall.id}/close", {}).status_code == 303
+    db.refresh(recall)
+    assert recall.state.value == "closed"

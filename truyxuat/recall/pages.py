@@ -9,11 +9,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from truyxuat.auth.deps import DB, Caller, Locale
+from truyxuat.auth.principal import can_write
 from truyxuat.errors import N_, DomainError, invalid
 from truyxuat.recall import service
-from truyxuat.recall.models import RecallSeverity
+from truyxuat.recall.models import RecallSeverity, RecallState
+from truyxuat.registry.models import Organization
 from truyxuat.registry.pages.common import field_errors, form_values, page, redirect
 from truyxuat.web.forms import read_form
 from truyxuat.web.templating import add_template_dir
@@ -97,10 +101,28 @@ def detail_page(recall_id: uuid.UUID, request: Request, db: DB, principal: Calle
             "recall": view.recall,
             "report": view.drill_report(),
             "can_acknowledge": bool(pending),
+            "can_close": view.recall.state is RecallState.open
+            and (
+                can_write(principal, view.recall.org_id)
+                or principal.oversees(org_province(db, view.recall.org_id))
+            ),
             "severity_labels": SEVERITY_LABELS,
             "kind_labels": KIND_LABELS,
         },
     )
+
+
+@router.post(BASE + "/{recall_id}/close", response_class=HTMLResponse)
+async def close(recall_id: uuid.UUID, request: Request, db: DB, principal: Caller) -> Response:
+    """Closes the recall: the banner goes away, the record stays."""
+    await read_form(request, principal)
+    service.close_recall(db, principal, recall_id)
+    return redirect(f"{BASE}/{recall_id}", "saved")
+
+
+def org_province(db: Session, org_id: uuid.UUID) -> str | None:
+    """The province of an organization."""
+    return db.scalar(select(Organization.province_code).where(Organization.id == org_id))
 
 
 @router.post(BASE + "/{recall_id}/acknowledge", response_class=HTMLResponse)
