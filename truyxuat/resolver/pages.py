@@ -184,11 +184,16 @@ def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
     key = parse_path(_raw_path(request))
     qualifiers = _dates(request)
     locale = negotiate(request)
-    reading(db)
     cache = service.cache_of(request.app.state, settings)
-    product, _producer = passport.cached_product(db, key.gtin, cache)
-    contexts = service.contexts(key, product, settings, locale)
-    header = link_header(contexts, service.linkset_href(settings, key))
+    links = cache.get(("links", key, locale))
+    if links is None:
+        # A linkset of a known product needs no database at all: touch it only when needed.
+        reading(db)
+        product, _producer = passport.cached_product(db, key.gtin, cache)
+        contexts = service.contexts(key, product, settings, locale)
+        links = (contexts, link_header(contexts, service.linkset_href(settings, key)))
+        cache.put(("links", key, locale), links)
+    contexts, header = links
     headers = {**CORS, "Link": header, "Vary": "Accept, Accept-Language"}
     link_type = request.query_params.get("linkType")
     if link_type == "all" or (link_type is None and _wants_linkset(request)):
@@ -376,6 +381,7 @@ def passport_page(
     The scan is written after the page has been sent, in a transaction of its own: the
     consumer does not wait for it, and on SQLite the write lock is held for one insert only.
     """
+    reading(db)
     scan = None
     if request.method == "GET":
         scan = scans.new(key, key.lot, request.headers.get("user-agent", ""), locale)
