@@ -4,6 +4,7 @@ drills, tenancy and the passport banner."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from truyxuat.auth.models import Role
 from truyxuat.db import utcnow
 from truyxuat.epcis.epc_format import to_epc_urn
 from truyxuat.epcis.models import NamedQuery, Subscription
+from truyxuat.epcis.subscriptions import sign
 from truyxuat.ledger.models import LedgerEntry
 from truyxuat.recall import service
 from truyxuat.recall.models import (
@@ -142,8 +144,9 @@ def test_webhook_outbox_is_delivered(db: Session) -> None:
     )
     received: list[tuple[str, bytes]] = []
 
-    def post(url: str, body: bytes, headers: object) -> int:
+    def post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
         received.append((url, body))
+        assert headers["X-Truyxuat-Signature"] == sign("s3cret", body)
         return 202
 
     assert service.deliver_webhooks(db, http_post=post) == 1

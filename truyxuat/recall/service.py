@@ -18,7 +18,7 @@ from truyxuat.auth.models import Role
 from truyxuat.auth.principal import Principal, can_write, read_filter
 from truyxuat.db import new_id, utcnow
 from truyxuat.epcis.models import EpcisEventEpc, Subscription
-from truyxuat.epcis.subscriptions import HttpPost
+from truyxuat.epcis.subscriptions import SIGNATURE_HEADER, HttpPost, sign
 from truyxuat.epcis.subscriptions import http_post as default_http_post
 from truyxuat.errors import N_, Conflict, Forbidden, NotFound, invalid
 from truyxuat.recall.models import (
@@ -567,12 +567,34 @@ def deliver_webhooks(db: Session, *, http_post: HttpPost = default_http_post) ->
         .order_by(RecallNotification.created_at, RecallNotification.id)
         .with_for_update(skip_locked=True)
     ).all()
+    # Signed with the recipient's subscription secret, as its EPCIS notifications are, so
+    # the receiver can tell a real recall from a forged one.
+    secrets: dict[tuple[uuid.UUID, str], str] = {}
+    recipients = {
+        r.id: r.org_id
+        for r in db.scalars(
+            select(RecallRecipient).where(
+                RecallRecipient.id.in_({record.recipient_id for record in pending})
+            )
+        )
+    }
+    for org, dest, hook_secret in db.execute(
+        select(Subscription.org_id, Subscription.dest, Subscription.secret).where(
+            Subscription.org_id.in_(set(recipients.values()))
+        )
+    ):
+        secrets.setdefault((org, dest), hook_secret)
     sent = 0
     for record in pending:
         body = json.dumps(record.payload, sort_keys=True).encode()
         record.attempts += 1
+        headers = {"Content-Type": "application/json"}
+        org_id = recipients.get(record.recipient_id)
+        key = (org_id, record.target) if org_id is not None else None
+        if key is not None and key in secrets:
+            headers[SIGNATURE_HEADER] = sign(secrets[key], body)
         try:
-            status = http_post(record.target, body, {"Content-Type": "application/json"})
+            status = http_post(record.target, body, headers)
         except Exception:  # any transport failure leaves the record to retry
             status = 0
         if 200 <= status < 300:
