@@ -137,6 +137,8 @@ PAIRS = [
     ("urn:epc:id:sgln:0614141.07346.0", "https://id.gs1.org/414/0614141073467"),
     ("urn:epc:class:lgtin:4012345.012345.998877", "https://id.gs1.org/01/04012345123456/10/998877"),
     ("urn:epc:id:sgtin:0614141.107346.a%2Fb", "https://id.gs1.org/01/10614141073464/21/a%2Fb"),
+    ("urn:epc:id:sgtin:0614141.107346.A.1", "https://id.gs1.org/01/10614141073464/21/A.1"),
+    ("urn:epc:id:sgln:0614141.07346.x.y", "https://id.gs1.org/414/0614141073467/254/x.y"),
     # The other EPC schemes of TDS 2.0 with a Digital Link equivalent (TDS examples).
     ("urn:epc:id:pgln:0614141.00001", "https://id.gs1.org/417/0614141000012"),
     ("urn:epc:id:grai:0614141.12345.400", "https://id.gs1.org/8003/00614141123452400"),

@@ -47,6 +47,8 @@ _KEY_DIGITS = {
     "gsrnp": 17,
     "gsin": 16,
 }
+# EPC scheme -> how many dot-separated parts its URN body has (3 when not listed).
+_PARTS = {"sscc": 2, "pgln": 2, "gsrn": 2, "gsrnp": 2, "gsin": 2, "giai": 2, "ginc": 2, "itip": 5}
 # Digital Link primary keys that make an EPC, whatever host carries them.
 PRIMARY_KEYS = frozenset(
     {"01", "00", "414", "417", "8003", "8004", "8018", "8017", "253", "255", "401", "402", "8010"}
@@ -102,8 +104,8 @@ def _link_path(kind: str, scheme: str, parts: list[str]) -> str | None:
         return f"/8010/{parts[0]}{_dl(parts[1])}/8011/{parts[2]}"
     if scheme not in _KEY_DIGITS or scheme == "lgtin":
         return None
-    wanted = {"sscc": 2, "pgln": 2, "gsrn": 2, "gsrnp": 2, "gsin": 2, "itip": 5}.get(scheme, 3)
-    if len(parts) != wanted or (wanted > 2 and not parts[-1]):
+    wanted = _PARTS.get(scheme, 3)
+    if len(parts) != wanted or (wanted > 2 and not parts[-1]):  # see _PARTS
         return None
     body = _body(scheme, parts[0], parts[1])
     if body is None:
@@ -136,7 +138,8 @@ def to_digital_link(value: str) -> str:
     if match is None:
         return value
     kind, scheme, rest = match.groups()
-    path = _link_path(kind, scheme, rest.split("."))
+    # The last part (a serial, lot or extension) may itself hold dots.
+    path = _link_path(kind, scheme, rest.split(".", _PARTS.get(scheme, 3) - 1))
     return value if path is None else DIGITAL_LINK_BASE + path
 
 

@@ -25,7 +25,7 @@ from truyxuat.auth.principal import Principal, read_filter
 from truyxuat.epcis.models import EpcisEvent, EpcisEventParty
 from truyxuat.registry.models import Facility, Organization
 
-_GLN_URN = re.compile(r"^urn:epc:id:(sgln|pgln):([0-9]+)\.([0-9]*)(?:\.[^.]*)?$")
+_GLN_URN = re.compile(r"^urn:epc:id:(sgln|pgln):([0-9]+)\.([0-9]*)(?:\..*)?$")
 _PARTY_LISTS = (("sourceList", "source"), ("destinationList", "destination"))
 
 
