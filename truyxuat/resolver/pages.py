@@ -202,7 +202,10 @@ def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
         if "application/ld+json" in request.headers.get("accept", ""):
             body["@context"] = LINKSET_CONTEXT
             media_type = "application/ld+json"
-        return JSONResponse(body, media_type=media_type, headers=headers)
+        # The body is the link list: repeating it in a Link header would double the answer.
+        return JSONResponse(
+            body, media_type=media_type, headers={**CORS, "Vary": "Accept, Accept-Language"}
+        )
     if link_type:
         uri = link_type_uri(link_type)
         if uri not in (GS1_VOC + "pip", GS1_VOC + "defaultLink"):
