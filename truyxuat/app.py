@@ -108,9 +108,11 @@ def create_app(
 
 def _mount_resolver(app: FastAPI) -> None:
     """The GS1 Digital Link resolver at the site root, the passport and the shop widget."""
+    from truyxuat.resolver.api import router as resolver_api
     from truyxuat.resolver.embed import router as resolver_embed
     from truyxuat.resolver.pages import router as resolver_pages
 
+    app.include_router(resolver_api, prefix="/api/v1")
     app.include_router(resolver_pages)
     app.include_router(resolver_embed)
 

@@ -160,6 +160,13 @@ def test_report_reaches_producer_and_authority_only(
         page = client.get("/resolver/reports", headers=api_headers(db, org, role))
         assert page.status_code == 200
         assert ("Chợ Long Biên" in page.text) is sees, org.name
+    listed = client.get("/api/v1/fake-reports", headers=api_headers(db, chain.producer)).json()
+    assert [(r["where_bought"], r["reasons"]) for r in listed] == [
+        ("Chợ Long Biên", ["packaging", "price"])
+    ]
+    stranger = api_headers(db, make_org(db))
+    assert client.get("/api/v1/fake-reports", headers=stranger).json() == []
+    assert client.get("/api/v1/fake-reports").status_code == 401
     anonymous = client.get("/resolver/reports", follow_redirects=False)
     assert anonymous.status_code in (303, 401) and "Chợ Long Biên" not in anonymous.text
 
