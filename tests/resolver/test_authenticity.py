@@ -200,3 +200,15 @@ def test_photo_of_a_stamp_opens_its_passport(client: TestClient, chain: lychee.C
         "/passport/photo", files={"photo": ("x.png", b"not an image", "image/png")}, headers=HTML
     )
     assert junk.status_code == 422
+
+
+def test_forms_sent_from_another_site_are_refused(client: TestClient, chain: lychee.Chain) -> None:
+    serial = chain.activated[0]
+    response = client.post(
+        "/passport/pin",
+        data={"gtin": chain.gtin, "serial": serial, "pin": "00000000"},
+        headers={"Sec-Fetch-Site": "cross-site", "Accept": "text/html"},
+    )
+    assert response.status_code == 403
+    # The refused guess was not counted: the right PIN is still a first verification.
+    assert _pin(client, chain, serial, chain.pins[serial]) == (200, "first")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -28,7 +28,7 @@ from starlette.background import BackgroundTask
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.config import Settings
 from truyxuat.db import READ_ONLY
-from truyxuat.errors import N_, DomainError, ValidationFailed, invalid
+from truyxuat.errors import N_, DomainError, Forbidden, ValidationFailed, invalid
 from truyxuat.gs1 import gtin_display
 from truyxuat.registry.models import ProductImage, StoredFile
 from truyxuat.resolver import authenticity, passport, scans, service
@@ -418,13 +418,18 @@ def _store_scan(factory: Callable[[], Session], scan: Any) -> None:
 def _key_from_form(values: dict[str, Any]) -> ItemKey:
     gtin = str(values.get("gtin", ""))
     path = f"/01/{gtin}"
-    from urllib.parse import quote
-
     if values.get("lot"):
         path += f"/10/{quote(str(values['lot']), safe='')}"
     if values.get("serial"):
         path += f"/21/{quote(str(values['serial']), safe='')}"
     return parse_path(path)
+
+
+def _same_site(request: Request) -> None:
+    """Refuses a form another site makes the browser send (it could spend a stamp's PIN
+    guesses or flood reports in the consumer's name); these forms carry no session to check."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise Forbidden(N_("This form must be sent from the product passport"))
 
 
 def _client(request: Request) -> str:
@@ -434,6 +439,7 @@ def _client(request: Request) -> str:
 @router.post("/passport/pin")
 async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response:
     """The consumer types the scratch-off PIN; the passport answers with the verdict."""
+    _same_site(request)
     form = dict((await request.form()).items())
     key = _key_from_form(form)
     locale = negotiate(request)
@@ -475,6 +481,7 @@ async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response
 @router.post("/passport/report")
 async def report_fake(request: Request, db: DB, settings: AppSettings) -> Response:
     """Stores a report of a suspected fake for the producer and the province's authority."""
+    _same_site(request)
     form = await request.form()
     values = dict(form.items())
     key = _key_from_form(values)
@@ -512,6 +519,7 @@ async def scan_place(
     scan_id: uuid.UUID, request: Request, db: DB, settings: AppSettings
 ) -> Response:
     """Attaches the consented coarse place to a scan; answers the warnings it now shows."""
+    _same_site(request)
     try:
         body = await request.json()
         latitude, longitude = float(body["latitude"]), float(body["longitude"])
