@@ -9,10 +9,8 @@ the linkset; any other link type is a 307 to its target with the query string pa
 from __future__ import annotations
 
 import json
-import logging
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +19,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -53,7 +51,6 @@ from truyxuat.web.templating import add_template_dir, environment
 add_template_dir(Path(__file__).resolve().parent / "templates")
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger(__name__)
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Link, Location",
@@ -394,25 +391,8 @@ def passport_page(
     response = render(request, "resolver/passport.html", context, locale, status, headers)
     if scan is not None:
         scan.lot = view.lot
-        response.background = BackgroundTask(_store_scan, request.app.state.sessionmaker, scan)
+        response.background = BackgroundTask(scans.writer_of(request.app.state).submit, scan)
     return response
-
-
-def _store_scan(factory: Callable[[], Session], scan: Any) -> None:
-    """Writes a scan in its own unit of work (run once the page is sent)."""
-    db = factory()
-    try:
-        if db.get_bind().dialect.name == "postgresql":
-            # A scan lost in a crash's last milliseconds is acceptable; waiting for the WAL
-            # flush on every scan is not (the log is statistics, not a record of sale).
-            db.execute(text("SET LOCAL synchronous_commit = off"))
-        scans.store(db, scan)
-        db.commit()
-    except Exception:
-        db.rollback()
-        log.exception("could not log scan %s", scan.id)
-    finally:
-        db.close()
 
 
 def _key_from_form(values: dict[str, Any]) -> ItemKey:

@@ -6,12 +6,16 @@ enough to see a stamp scanned in two provinces, not enough to find a home.
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from truyxuat.db import new_id, utcnow
@@ -19,6 +23,7 @@ from truyxuat.errors import N_, invalid
 from truyxuat.resolver.linkset import ItemKey
 from truyxuat.resolver.models import Scan
 
+log = logging.getLogger(__name__)
 PLACE_DECIMALS = 1
 # How long after a scan its page may still attach a place to it.
 PLACE_WINDOW = timedelta(minutes=30)
@@ -57,25 +62,82 @@ def new(key: ItemKey, lot: str | None, user_agent: str, locale: str) -> Scan:
     )
 
 
+def _row(scan: Scan) -> dict[str, Any]:
+    return {
+        "id": scan.id,
+        "gtin": scan.gtin,
+        "lot": scan.lot,
+        "serial": scan.serial,
+        "scanned_at": scan.scanned_at,
+        "user_agent": scan.user_agent,
+        "locale": scan.locale,
+    }
+
+
 def store(db: Session, scan: Scan) -> Scan:
     """Writes a scan with one INSERT (the caller commits)."""
-    db.execute(
-        insert(Scan).values(
-            id=scan.id,
-            gtin=scan.gtin,
-            lot=scan.lot,
-            serial=scan.serial,
-            scanned_at=scan.scanned_at,
-            user_agent=scan.user_agent,
-            locale=scan.locale,
-        )
-    )
+    db.execute(insert(Scan), [_row(scan)])
     return scan
 
 
 def record(db: Session, key: ItemKey, lot: str | None, user_agent: str, locale: str) -> Scan:
     """Logs one scan at once."""
     return store(db, new(key, lot, user_agent, locale))
+
+
+class ScanWriter:
+    """Writes scans in groups: one transaction (one disk flush) for all scans waiting.
+
+    The first caller to find no write under way writes every waiting scan, and goes on until
+    none is left; callers arriving meanwhile just leave theirs. Nothing waits on a timer, so a
+    lone scan is written at once, and under load one flush carries many scans (on SQLite each
+    commit is a flush and the writes queue for one lock).
+    """
+
+    def __init__(self, factory: Callable[[], Session]) -> None:
+        self.factory = factory
+        self._pending: list[Scan] = []
+        self._lock = threading.Lock()
+        self._writing = False
+
+    def submit(self, scan: Scan) -> None:
+        """Logs a scan (now, or in the group being written)."""
+        with self._lock:
+            self._pending.append(scan)
+            if self._writing:
+                return
+            self._writing = True
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._writing = False
+                    return
+            self._write(batch)
+
+    def _write(self, batch: list[Scan]) -> None:
+        db = self.factory()
+        try:
+            if db.get_bind().dialect.name == "postgresql":
+                # A scan lost in a crash's last milliseconds is acceptable; waiting for the
+                # WAL flush on every group is not (the log is statistics, not a sale record).
+                db.execute(text("SET LOCAL synchronous_commit = off"))
+            db.execute(insert(Scan), [_row(scan) for scan in batch])
+            db.commit()
+        except Exception:
+            db.rollback()
+            log.exception("could not log %d scans", len(batch))
+        finally:
+            db.close()
+
+
+def writer_of(app_state: Any) -> ScanWriter:
+    """The app's scan writer (created on first use, over the app's sessions)."""
+    writer = getattr(app_state, "scan_writer", None)
+    if writer is None:
+        writer = ScanWriter(app_state.sessionmaker)
+        app_state.scan_writer = writer
+    return writer
 
 
 def coarse(value: float) -> float:
