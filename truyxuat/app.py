@@ -101,6 +101,9 @@ def create_app(
     from truyxuat.ledger.api import install as install_ledger
 
     install_ledger(app)
+    from truyxuat.federation.api import install as install_federation
+
+    install_federation(app)
     _mount_trace(app)
     _mount_resolver(app)
     return app

@@ -11,6 +11,7 @@ from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker
 from truyxuat.epcis.cli import epcis_app
 from truyxuat.errors import DomainError
+from truyxuat.federation.cli import sync_app
 from truyxuat.ledger.cli import ledger_app
 from truyxuat.recall.cli import recall_app
 from truyxuat.registry.cli import registry_app
@@ -32,6 +33,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(trace_app, name="trace")
 app.add_typer(recall_app, name="recall")
 app.add_typer(export_app, name="export")
+app.add_typer(sync_app, name="sync")
 
 
 @db_app.command("upgrade")

@@ -135,10 +135,36 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/epcis/queries/{name}/subscriptions/{subscription_id}"): R(MEMBER, "name"),
     ("GET", "/epcis/readPoints"): R(MEMBER),
     ("GET", "/epcis/readPoints/{value}/events"): R(MEMBER),
+    # Suspected fakes reported by consumers: the producer's and its province authority's.
+    ("GET", "/api/v1/fake-reports"): R(MEMBER),
+    # Recalls: opened by a holder of the lot or an authority; recipients see their part.
+    ("POST", "/api/v1/recalls"): R(MEMBER),
+    ("GET", "/api/v1/recalls"): R(MEMBER),
+    ("GET", "/api/v1/recalls/{recall_id}"): R(MEMBER, "recall_id"),
+    ("POST", "/api/v1/recalls/{recall_id}/acknowledge"): R(MEMBER, "recall_id"),
+    ("POST", "/api/v1/recalls/{recall_id}/close"): R(MEMBER, "recall_id"),
+    # Traces and reports cover only the events the caller may see.
+    ("GET", "/api/v1/trace/{direction}"): R(MEMBER),
+    ("GET", "/api/v1/reports/compliance/{gtin}"): R(MEMBER),
+    ("GET", "/api/v1/reports/eudr"): R(MEMBER),
+    ("GET", "/api/v1/reports/fsma204"): R(MEMBER),
+    ("GET", "/api/v1/reports/one-up-one-down"): R(MEMBER),
+    # The transparency log is for everyone to check; witnesses cosign without an account (the
+    # checkpoint's signature and the consistency proof are the credentials).
+    ("GET", "/ledger/bundle"): R(PUBLIC),
+    ("GET", "/ledger/checkpoint"): R(PUBLIC),
+    ("GET", "/ledger/proof/consistency"): R(PUBLIC),
+    ("GET", "/ledger/proof/inclusion"): R(PUBLIC),
+    ("GET", "/ledger/tile/entries/{path}"): R(PUBLIC),
+    ("GET", "/ledger/tile/{path}"): R(PUBLIC),
+    ("POST", "/ledger/cosign"): R(PUBLIC),
+    # Downstream nodes push with an authority key of their province (or the platform's).
+    ("POST", "/federation/v1/events"): R(DECIDER),
+    ("POST", "/federation/v1/records"): R(DECIDER),
+    ("GET", "/federation/v1/status"): R(DECIDER),
 }
-# Operations of issues still being built join the table as they land; until then they are
-# listed here so the completeness check names exactly what is missing.
-PENDING_PREFIXES = ("/api/v1/recalls", "/api/v1/reports", "/api/v1/trace", "/ledger/")
+# Operations of issues still being built join the table as they land.
+PENDING_PREFIXES = ("/api/v1/sync", "/federation")
 
 _DOCUMENT = create_app(Settings(database_url="sqlite://", secret_key="authz")).openapi()
 OPERATIONS = sorted(
@@ -232,6 +258,8 @@ PLACEHOLDERS = {
     "value": "x",
     "name": "q",
     "direction": "backward",
+    "gtin": "08935001234562",
+    "path": "0/000",
 }
 
 
@@ -329,6 +357,13 @@ def strangers_objects(client: TestClient, db: Session, monkeypatch: pytest.Monke
     query = client.post("/epcis/queries", json={"name": "a-only", "query": {}}, headers=a_headers)
     assert query.status_code == 201, query.text
     ids["name"] = "a-only"
+    recall = client.post(
+        "/api/v1/recalls",
+        json={"epc": f"https://id.gs1.org/01/{product.gtin}/21/A1", "reason": "test recall"},
+        headers=a_headers,
+    )
+    assert recall.status_code == 201, recall.text
+    ids["recall_id"] = recall.json()["id"]
     ids.update({k: v for k, v in PLACEHOLDERS.items() if k not in ids})
     return ids, a_headers, api_headers(db, b)
 
