@@ -24,6 +24,9 @@ from truyxuat.db import make_engine, make_sessionmaker, session_scope
 from truyxuat.registry.models import Organization, OrgKind
 
 EVENTS = 10_000
+# Each figure is the best of this many runs: on a shared machine a single run mostly measures
+# the neighbours. Each capture run sends new events (other serials, eventIDs and times).
+RUNS = 3
 SHARED_DATA = Path(
     os.environ.get("TRUYXUAT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
@@ -55,15 +58,17 @@ def _event(n: int) -> dict[str, Any]:
     }
 
 
-def _document() -> bytes:
-    """The 10,000-event document."""
+def _document(run: int = 0) -> bytes:
+    """The 10,000-event document of one run."""
     return json.dumps(
         {
             "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
             "type": "EPCISDocument",
             "schemaVersion": "2.0",
             "creationDate": "2026-11-23T08:00:00+07:00",
-            "epcisBody": {"eventList": [_event(n) for n in range(EVENTS)]},
+            "epcisBody": {
+                "eventList": [_event(n) for n in range(run * EVENTS, (run + 1) * EVENTS)]
+            },
         }
     ).encode()
 
@@ -75,34 +80,50 @@ def _free_port() -> int:
 
 
 def _copy_rate(url: str) -> float:
-    """Events/s of a raw COPY of the captured rows into equivalent, empty tables."""
+    """Events/s of a raw COPY of one run's captured rows into equivalent, empty tables (the
+    best of RUNS)."""
     engine = make_engine(url)
     dumps: dict[str, bytes] = {}
     with engine.begin() as conn:
         driver: Any = conn.connection.driver_connection
-        warm_up = _event(EVENTS + 1)["eventID"]
+        warm_up = _event(RUNS * EVENTS + 1)["eventID"]
         conn.execute(text("DELETE FROM epcis_event WHERE event_id = :id"), {"id": warm_up})
+        (run_capture,) = conn.execute(
+            text("SELECT capture_id FROM epcis_event WHERE capture_id IS NOT NULL LIMIT 1")
+        ).one()
         for table in TABLES:
             conn.execute(text(f"CREATE TABLE {table}_copy (LIKE {table} INCLUDING ALL)"))
             buffer = io.BytesIO()
-            with driver.cursor() as cursor, cursor.copy(f"COPY {table} TO STDOUT") as copy:
+            rows = (
+                f"SELECT * FROM {table} WHERE capture_id = '{run_capture}'"
+                if table == "epcis_event"
+                else f"SELECT e.* FROM {table} e JOIN epcis_event v ON v.org_id = e.org_id"
+                f" AND v.id = e.event_row_id WHERE v.capture_id = '{run_capture}'"
+            )
+            with driver.cursor() as cursor, cursor.copy(f"COPY ({rows}) TO STDOUT") as copy:
                 for block in copy:
                     buffer.write(block)
             dumps[table] = buffer.getvalue()
-    with engine.begin() as conn:
-        driver = conn.connection.driver_connection
-        start = time.perf_counter()
-        for table in TABLES:
-            with driver.cursor() as cursor, cursor.copy(f"COPY {table}_copy FROM STDIN") as copy:
-                copy.write(dumps[table])
-    elapsed = time.perf_counter() - start
+    best = 0.0
+    for _ in range(RUNS):
+        with engine.begin() as conn:
+            driver = conn.connection.driver_connection
+            start = time.perf_counter()
+            for table in TABLES:
+                statement = f"COPY {table}_copy FROM STDIN"
+                with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                    copy.write(dumps[table])
+            elapsed = time.perf_counter() - start
+            # Empty again for the next run (TRUNCATE after the timing, in the same transaction).
+            conn.execute(text(f"TRUNCATE {', '.join(f'{t}_copy' for t in TABLES)}"))
+        best = max(best, EVENTS / elapsed)
     engine.dispose()
-    return EVENTS / elapsed
+    return best
 
 
 def main() -> None:
     """Measures HTTP capture of one 10,000-event document against raw COPY on PostgreSQL."""
-    document = _document()
+    documents = [_document(run) for run in range(RUNS)]
     with fresh_database("postgresql") as url:
         factory = make_sessionmaker(make_engine(url))
         with session_scope(factory) as session:
@@ -137,20 +158,22 @@ def main() -> None:
                 "Content-Type": "application/ld+json",
                 "Accept": "application/json",
             }
+            figure = 0.0
             with httpx.Client(base_url=base, headers=headers, timeout=300) as client:
                 client.post("/epcis/capture", content=_warmup_document()).raise_for_status()
-                start = time.perf_counter()
-                response = client.post("/epcis/capture", content=document)
-                elapsed = time.perf_counter() - start
-                response.raise_for_status()
-                stored = response.json()["eventCount"]
-                assert stored == EVENTS, f"stored {stored} of {EVENTS}"
+                for run, document in enumerate(documents):
+                    start = time.perf_counter()
+                    response = client.post("/epcis/capture", content=document)
+                    elapsed = time.perf_counter() - start
+                    response.raise_for_status()
+                    stored = response.json()["eventCount"]
+                    assert stored == EVENTS, f"run {run}: stored {stored} of {EVENTS}"
+                    figure = max(figure, EVENTS / elapsed)
         finally:
             server.terminate()
             server.wait(10)
-        figure = EVENTS / elapsed
         report(
-            "EPCIS capture 10,000-event document [postgresql]",
+            f"EPCIS capture 10,000-event document [postgresql, best of {RUNS}]",
             figure,
             "events/s",
             _copy_rate(url),
@@ -160,7 +183,7 @@ def main() -> None:
 
 def _warmup_document() -> bytes:
     """A one-event document so the server loads its schema before the timed request."""
-    event = _event(EVENTS + 1)
+    event = _event(RUNS * EVENTS + 1)
     return json.dumps(
         {
             "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
