@@ -75,6 +75,7 @@ def _post(client: TestClient, province: Node, batch: dict[str, Any], key: str) -
             "Authorization": f"Bearer {province.settings.node_upstream_api_key}",
             "Idempotency-Key": key,
             "Content-Type": "application/json",
+            "Accept-Language": "en",
         },
     )
 

@@ -103,6 +103,7 @@ def post(
         "Content-Type": "application/json",
         "Idempotency-Key": idempotency_key,
         "Authorization": f"Bearer {settings.node_upstream_api_key}",
+        "Accept-Language": settings.default_locale,
     }
     attempts = max(1, settings.sync_max_attempts)
     reason = ""
