@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.recall import service
 from truyxuat.recall.models import Recall, RecallSeverity
+from truyxuat.registry.schemas.common import MAX_OFFSET
 
 router = APIRouter(tags=["recalls"])
 
@@ -119,7 +120,7 @@ def open_recall(body: RecallIn, db: DB, principal: Caller) -> dict[str, Any]:
 def list_recalls(
     db: DB,
     principal: Caller,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecallPage:
     """Recalls the caller opened or oversees, and those addressed to its organizations."""

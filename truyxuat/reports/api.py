@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
@@ -42,6 +42,15 @@ LotQuery = Annotated[
 GtinQuery = Annotated[str | None, Query(pattern=r"^\d{8,14}$")]
 
 
+# A report is JSON by default and a download with `format=csv|xlsx`.
+REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report: JSON, or a CSV/XLSX download with `format`",
+        "content": {"application/json": {}, "text/csv": {}, XLSX: {}},
+    }
+}
+
+
 def _download(body: bytes | str, media_type: str, filename: str) -> Response:
     return Response(
         body,
@@ -50,7 +59,7 @@ def _download(body: bytes | str, media_type: str, filename: str) -> Response:
     )
 
 
-@router.get("/reports/fsma204")
+@router.get("/reports/fsma204", responses=REPORT_RESPONSES)
 def fsma204(
     db: DB,
     principal: Caller,
@@ -72,7 +81,7 @@ def fsma204(
     return JSONResponse(report.to_json())
 
 
-@router.get("/reports/one-up-one-down")
+@router.get("/reports/one-up-one-down", responses=REPORT_RESPONSES)
 def one_up_one_down(
     db: DB, principal: Caller, lot: LotQuery, gtin: GtinQuery = None, format: Format = Format.json
 ) -> Response:
@@ -86,7 +95,11 @@ def one_up_one_down(
     return JSONResponse(report.to_json())
 
 
-@router.get("/reports/eudr")
+@router.get(
+    "/reports/eudr",
+    response_class=Response,
+    responses={200: {"description": "One part of the plots", "content": {GEOJSON: {}}}},
+)
 def eudr_plots(
     db: DB,
     principal: Caller,
@@ -109,7 +122,7 @@ def eudr_plots(
     )
 
 
-@router.get("/reports/compliance/{gtin}")
+@router.get("/reports/compliance/{gtin}", responses=REPORT_RESPONSES)
 def compliance_check(
     gtin: str, db: DB, principal: Caller, locale: Locale, format: Format = Format.json
 ) -> Response:
