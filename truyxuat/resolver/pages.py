@@ -331,6 +331,8 @@ def _view(
         "json_ld": _json_ld(view, settings, "vi"),
         "expired": expired is not None and expired < today,
         "local_time": passport.local_time,
+        "vn": passport.at_offset,
+        "severities": service.RECALL_SEVERITY,
         "reasons": authenticity.REPORT_REASONS,
         "linkset_href": service.linkset_href(settings, key),
     }
@@ -433,11 +435,7 @@ async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response
         message = translate(
             locale,
             PIN_OUTCOMES[result.outcome],
-            date=passport.local_time(
-                passport.Step(when, "+07:00", "", "", "", "", "", "")
-            ).strftime("%d/%m/%Y %H:%M")
-            if when
-            else "",
+            date=passport.at_offset(when).strftime("%d/%m/%Y %H:%M") if when else "",
             left=result.attempts_left or 0,
         )
         outcome = {"kind": result.outcome, "genuine": result.genuine, "message": message}

@@ -604,12 +604,17 @@ def _event_area_codes(event: EpcisEvent) -> set[str]:
     return {c for c in codes if c}
 
 
-def local_time(step: Step) -> datetime:
-    """A step's time in the offset it was recorded in (the place's local time)."""
-    sign = -1 if step.offset.startswith("-") else 1
+def at_offset(moment: datetime, offset: str = "+07:00") -> datetime:
+    """A UTC instant as wall-clock time at an offset like `+07:00` (Viet Nam by default)."""
+    sign = -1 if offset.startswith("-") else 1
     try:
-        hours, minutes = step.offset.lstrip("+-").split(":")
+        hours, minutes = offset.lstrip("+-").split(":")
         delta = timedelta(hours=int(hours), minutes=int(minutes)) * sign
     except ValueError:
         delta = timedelta(hours=7)
-    return (step.at + delta).replace(tzinfo=None)
+    return (moment + delta).replace(tzinfo=None)
+
+
+def local_time(step: Step) -> datetime:
+    """A step's time in the offset it was recorded in (the place's local time)."""
+    return at_offset(step.at, step.offset)

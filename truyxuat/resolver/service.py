@@ -22,6 +22,12 @@ from truyxuat.resolver.linkset import ItemKey, Link, LinkContext
 
 PASSPORT_LANGUAGES = ("vi", "en", "zh")
 RECALL_SECONDS = 5.0
+# The recall module's own words for its severities (same messages, same translations).
+RECALL_SEVERITY = {
+    "class_i": N_("Class I — may cause serious harm"),
+    "class_ii": N_("Class II — may cause temporary harm"),
+    "class_iii": N_("Class III — unlikely to cause harm"),
+}
 LINK_TITLES = {
     "pip": N_("Product passport"),
     "traceability": N_("Journey of this item"),
