@@ -78,10 +78,12 @@ def province_settings(url: str, tmp_path: Path, **extra: Any) -> Settings:
         ledger_integrate_interval=0,
         node_role="province",
         node_name="Bắc Ninh",
-        node_base_url="http://province.example",
-        sync_backoff_seconds=0.01,
-        sync_max_attempts=3,
-        **extra,
+        **{
+            "node_base_url": "http://province.example",
+            "sync_backoff_seconds": 0.01,
+            "sync_max_attempts": 3,
+            **extra,
+        },
     )
 
 
