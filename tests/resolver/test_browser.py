@@ -7,6 +7,8 @@ land in the test's output folder (pytest's tmp_path), one per language and warni
 
 from __future__ import annotations
 
+import functools
+import http.server
 import threading
 import time
 import uuid
@@ -228,3 +230,35 @@ def test_wrong_pins_are_limited(live: Live, chromium: Any, tmp_path: Path) -> No
         page.screenshot(path=str(tmp_path / "pin-limited.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_a_shop_page_can_frame_the_widget_but_not_the_passport(
+    live: Live, chromium: Any, tmp_path: Path
+) -> None:
+    chain = live.chain
+    lot = f"/01/{chain.gtin}/10/{lychee.LOT}"
+    shop = (
+        '<!doctype html><meta charset="utf-8"><title>Shop</title><h1>Vải thiều loại 1</h1>'
+        f'<iframe id="widget" src="{live.url}/embed{lot}" width="360" height="420"></iframe>'
+        f'<iframe id="passport" src="{live.url}{lot}" width="360" height="420"></iframe>'
+    )
+    (tmp_path / "lychee.html").write_text(shop, encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    # The shop is another origin on this machine, served by a plain HTTP server.
+    shop_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=shop_server.serve_forever, daemon=True).start()
+    context = _phone(chromium, "vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{shop_server.server_address[1]}/lychee.html")
+        widget = page.frame_locator("#widget")
+        assert widget.locator("h1").inner_text() == "Vải thiều Lục Ngạn"
+        assert widget.locator("li[data-step]").count() >= 3
+        page.wait_for_timeout(500)
+        # frame-ancestors 'none' keeps the passport itself out of other sites' frames.
+        # (Chromium shows its own "… is blocked" page in the frame instead.)
+        assert "Vải thiều" not in page.frame_locator("#passport").locator("body").inner_text()
+        page.screenshot(path=str(tmp_path / "shop-widget.png"), full_page=True)
+    finally:
+        context.close()
+        shop_server.shutdown()
