@@ -262,3 +262,25 @@ def test_a_shop_page_can_frame_the_widget_but_not_the_passport(
     finally:
         context.close()
         shop_server.shutdown()
+
+
+def test_a_photo_of_a_stamp_opens_its_passport(live: Live, chromium: Any, tmp_path: Path) -> None:
+    from tests.resolver.test_authenticity import _qr_png
+
+    chain = live.chain
+    serial = chain.activated[0]
+    photo = tmp_path / "tem.jpg"
+    photo.write_bytes(_qr_png(f"{live.url}/01/{chain.gtin}/10/{lychee.LOT}/21/{serial}"))
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{live.url}/passport/photo")
+        page.set_input_files("#photo", str(photo))
+        page.locator("#photo-form button").click()
+        page.wait_for_load_state()
+        assert f"/21/{serial}" in page.url
+        assert page.locator("h1").inner_text() == "Luc Ngan lychee"
+        page.screenshot(path=str(tmp_path / "photo-resolved.png"), full_page=True)
+    finally:
+        context.close()
