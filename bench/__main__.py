@@ -32,3 +32,7 @@ trace.main()
 from bench import load_mixed  # noqa: E402  (appended: benchmarks are added in parallel)
 
 load_mixed.main()
+
+from bench import federation  # noqa: E402  (appended: benchmarks are added in parallel)
+
+federation.main()

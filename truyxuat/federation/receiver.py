@@ -210,8 +210,7 @@ def receive_events(
             )
         _check_province(principal, province)
         stored += store_events(db, org_id, events, record_time=now, capture_id=None)
-    if rows:
-        db.execute(insert(SyncLeaf), rows)
+    _insert_leaves(db, rows)
     try:
         with db.begin_nested():
             db.add(
@@ -241,6 +240,25 @@ def receive_events(
     node.updated_at = now
     db.flush()
     return {"next": last, "stored": stored, "duplicate": False}
+
+
+_LEAF_COLUMNS = ("origin", "leaf_index", "kind", "payload", "subject", "salt")
+
+
+def _insert_leaves(db: Session, rows: list[dict[str, Any]]) -> None:
+    """Writes the batch's leaves: COPY on PostgreSQL, one executemany elsewhere."""
+    if not rows:
+        return
+    connection = db.connection()
+    if connection.dialect.name != "postgresql":
+        db.execute(insert(SyncLeaf), rows)
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    statement = f"COPY sync_leaf ({', '.join(_LEAF_COLUMNS)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in _LEAF_COLUMNS])
 
 
 def _upsert(

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -272,6 +273,29 @@ def push_records(
     return len(changed)
 
 
+@dataclass
+class _Prepared:
+    """A batch ready to send: its leaf range, the checkpoint's size and the request body."""
+
+    first: int
+    last: int
+    tree_size: int
+    content: bytes
+
+
+def _prepare(factory: sessionmaker[Session], settings: Settings, first: int) -> _Prepared | int:
+    """The batch starting at leaf `first`, or the checkpoint's size when there is none."""
+    with session_scope(factory) as db:
+        checkpoint = ledger.latest_checkpoint(db)
+        if checkpoint is None or first >= checkpoint.tree_size:
+            return checkpoint.tree_size if checkpoint else 0
+        batch = build_batch(db, settings, checkpoint, first, settings.sync_batch_size)
+        size = checkpoint.tree_size
+    last = first + len(batch["leaves"])
+    content = json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
+    return _Prepared(first, last, size, content)
+
+
 def push_events(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -282,47 +306,67 @@ def push_events(
     on_batch: Callable[[Report], None] | None = None,
 ) -> None:
     """Sends the log from the acknowledged position up to the latest checkpoint, batch by
-    batch, moving the position after each acknowledgement."""
+    batch, moving the position after each acknowledgement.
+
+    The next batch is read and encoded while the upstream stores the current one (it is
+    used only if the upstream acknowledges exactly the current batch's end).
+    """
     url = upstream.rstrip("/") + EVENTS_PATH
-    while True:
-        with session_scope(factory) as db:
-            checkpoint = ledger.latest_checkpoint(db)
-            cursor = _cursor(db, upstream)
-            position = cursor.position
+    origin = settings.ledger_origin
+    with session_scope(factory) as db:
+        _cursor(db, upstream).attempted_at = utcnow()
+    ahead: tuple[int, Future[_Prepared | int]] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-prepare") as pool:
+        while True:
+            with session_scope(factory) as db:
+                position = _cursor(db, upstream).position
             report.position = position
-            if checkpoint is None or position >= checkpoint.tree_size:
-                report.tree_size = checkpoint.tree_size if checkpoint else 0
+            if ahead is not None and ahead[0] == position:
+                prepared = ahead[1].result()
+            else:
+                prepared = _prepare(factory, settings, position)
+            ahead = None
+            if isinstance(prepared, int):
+                report.tree_size = prepared
                 return
-            report.tree_size = checkpoint.tree_size
-            batch = build_batch(db, settings, checkpoint, position, settings.sync_batch_size)
-            cursor.attempted_at = utcnow()
-        last = position + len(batch["leaves"])
-        origin = settings.ledger_origin
-        content = json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
-        del batch
-        response = post(http, settings, url, content, idempotency_key=f"{origin}:{position}-{last}")
-        if response.status_code == 409 and response.headers.get("Sync-Next-Index", "").isdigit():
-            # The upstream holds a different prefix (restored from a backup, or this node's
-            # cursor was): resume from where it is.
-            expected = int(response.headers["Sync-Next-Index"])
-            if expected == position or expected > report.tree_size:
-                raise SyncError(f"{upstream} expects leaf {expected}: {_problem(response)}")
-            _acknowledge(factory, upstream, expected, error="")
-            continue
-        if response.status_code != 200:
-            raise SyncError(
-                f"{upstream} refused the batch ({response.status_code}): {_problem(response)}"
+            report.tree_size = prepared.tree_size
+            if prepared.last < prepared.tree_size:
+                ahead = (
+                    prepared.last,
+                    pool.submit(_prepare, factory, settings, prepared.last),
+                )
+            response = post(
+                http,
+                settings,
+                url,
+                prepared.content,
+                idempotency_key=f"{origin}:{position}-{prepared.last}",
             )
-        answer = response.json()
-        acknowledged = int(answer["next"])
-        _acknowledge(factory, upstream, acknowledged, error="")
-        report.batches += 1
-        report.leaves += last - position
-        report.stored += int(answer.get("stored", 0))
-        report.duplicates += bool(answer.get("duplicate"))
-        report.position = acknowledged
-        if on_batch is not None:
-            on_batch(report)
+            if (
+                response.status_code == 409
+                and response.headers.get("Sync-Next-Index", "").isdigit()
+            ):
+                # The upstream holds a different prefix (restored from a backup, or this
+                # node's cursor was): resume from where it is.
+                expected = int(response.headers["Sync-Next-Index"])
+                if expected == position or expected > report.tree_size:
+                    raise SyncError(f"{upstream} expects leaf {expected}: {_problem(response)}")
+                _acknowledge(factory, upstream, expected, error="")
+                continue
+            if response.status_code != 200:
+                raise SyncError(
+                    f"{upstream} refused the batch ({response.status_code}): {_problem(response)}"
+                )
+            answer = response.json()
+            acknowledged = int(answer["next"])
+            _acknowledge(factory, upstream, acknowledged, error="")
+            report.batches += 1
+            report.leaves += prepared.last - position
+            report.stored += int(answer.get("stored", 0))
+            report.duplicates += bool(answer.get("duplicate"))
+            report.position = acknowledged
+            if on_batch is not None:
+                on_batch(report)
 
 
 def _acknowledge(
