@@ -205,4 +205,6 @@ def test_head_and_options_and_description(client: TestClient, chain: lychee.Chai
     description = client.get("/.well-known/gs1resolver")
     assert description.status_code == 200
     body = description.json()
-    assert "gs1:epcis" in body["supportedLinkType"] and body["supportedPrimaryKeys"] == ["gtin"]
+    assert body["supportedPrimaryKeys"] == ["01"]
+    assert body["supportedLinkType"][0]["namespace"] == "https://ref.gs1.org/voc/"
+    assert "gs1:epcis" in body["linkTypes"]

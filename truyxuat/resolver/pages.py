@@ -146,11 +146,18 @@ def resolver_description(settings: AppSettings) -> JSONResponse:
     body = {
         "name": "truyxuat GS1 Digital Link resolver",
         "resolverRoot": root,
-        "supportedPrimaryKeys": ["gtin"],
-        "supportedKeyQualifiers": {"gtin": ["10", "21"]},
+        "supportedPrimaryKeys": ["01"],
+        "supportedKeyQualifiers": {"01": ["10", "21"]},
         "supportedDataAttributes": sorted(DATE_AIS),
-        "supportedLinkType": [f"gs1:{t}" for t in LINK_TYPES],
-        "linkTypeDefaultCanBeLinkset": True,
+        "supportedLinkType": [
+            {
+                "namespace": GS1_VOC,
+                "prefix": "gs1:",
+                "profile": "https://ref.gs1.org/voc/?show=linktypes",
+            }
+        ],
+        "linkTypes": [f"gs1:{t}" for t in LINK_TYPES],
+        "linkTypeDefaultCanBeAll": True,
         "supportedContextValuesEnumerated": [],
         "supportedLanguages": list(PASSPORT_LANGUAGES),
         "linkset": f"{root}/01/{{gtin}}?linkType=all",
