@@ -74,17 +74,6 @@ def _row(scan: Scan) -> dict[str, Any]:
     }
 
 
-def store(db: Session, scan: Scan) -> Scan:
-    """Writes a scan with one INSERT (the caller commits)."""
-    db.execute(insert(Scan), [_row(scan)])
-    return scan
-
-
-def record(db: Session, key: ItemKey, lot: str | None, user_agent: str, locale: str) -> Scan:
-    """Logs one scan at once."""
-    return store(db, new(key, lot, user_agent, locale))
-
-
 class ScanWriter:
     """Writes scans in groups: one transaction (one disk flush) for all scans waiting.
 
