@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from truyxuat import __version__
@@ -150,25 +150,48 @@ def checkpoint_note(checkpoint: LedgerCheckpoint) -> str:
     return checkpoint.body + "\n" + checkpoint.signature
 
 
+class RawJSON(str):
+    """An event as the JSON text the store holds, sent without decoding and encoding it."""
+
+
 def _events(
-    db: Session, wanted: Mapping[str, Sequence[str]]
-) -> dict[tuple[str, str, bool], dict[str, Any]]:
-    """The stored events by (org ID, hash, error declared) for the hashes wanted per org."""
-    found: dict[tuple[str, str, bool], dict[str, Any]] = {}
+    db: Session, wanted: Mapping[str, Sequence[str]], *, raw: bool = False
+) -> dict[tuple[str, str, bool], Any]:
+    """The stored events by (org ID, hash, error declared) for the hashes wanted per org:
+    as dicts, or (`raw`) as their JSON text."""
+    found: dict[tuple[str, str, bool], Any] = {}
+    column: Any = cast(EpcisEvent.event, Text) if raw else EpcisEvent.event
     for subject, hashes in wanted.items():
         unique = sorted(set(hashes))
         for start in range(0, len(unique), _LOOKUP_CHUNK):
             chunk = unique[start : start + _LOOKUP_CHUNK]
-            statement = select(
-                EpcisEvent.event_hash, EpcisEvent.error_declared, EpcisEvent.event
-            ).where(EpcisEvent.org_id == uuid.UUID(subject), EpcisEvent.event_hash.in_(chunk))
+            statement = select(EpcisEvent.event_hash, EpcisEvent.error_declared, column).where(
+                EpcisEvent.org_id == uuid.UUID(subject), EpcisEvent.event_hash.in_(chunk)
+            )
             for digest, declared, event in db.execute(statement):
-                found[(subject, digest, declared)] = event
+                found[(subject, digest, declared)] = RawJSON(event) if raw else event
     return found
 
 
+def encode_batch(batch: Mapping[str, Any]) -> bytes:
+    """The batch as the JSON request body (raw events copied in as they are)."""
+    compact: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":")}
+    parts = []
+    for *fields, event in batch["leaves"]:
+        text = event if isinstance(event, RawJSON) else json.dumps(event, **compact)
+        parts.append(json.dumps(fields, **compact)[:-1] + "," + text + "]")
+    head = json.dumps({k: v for k, v in batch.items() if k != "leaves"}, **compact)
+    return (head[:-1] + ',"leaves":[' + ",".join(parts) + "]}").encode()
+
+
 def build_batch(
-    db: Session, settings: Settings, checkpoint: LedgerCheckpoint, first: int, limit: int
+    db: Session,
+    settings: Settings,
+    checkpoint: LedgerCheckpoint,
+    first: int,
+    limit: int,
+    *,
+    raw: bool = False,
 ) -> dict[str, Any]:
     """The leaves [first, first + limit) of the log (within the checkpoint) with their events,
     the checkpoint, the consistency proof from the batch's end to it, and the records of the
@@ -185,7 +208,7 @@ def build_batch(
     for kind, payload, subject, _salt in entries:
         if kind in EVENT_KINDS and subject:
             wanted[subject].append(payload)
-    events = _events(db, wanted)
+    events = _events(db, wanted, raw=raw)
     leaves: list[list[Any]] = []
     for kind, payload, subject, salt in entries:
         event = None
@@ -289,10 +312,10 @@ def _prepare(factory: sessionmaker[Session], settings: Settings, first: int) -> 
         checkpoint = ledger.latest_checkpoint(db)
         if checkpoint is None or first >= checkpoint.tree_size:
             return checkpoint.tree_size if checkpoint else 0
-        batch = build_batch(db, settings, checkpoint, first, settings.sync_batch_size)
+        batch = build_batch(db, settings, checkpoint, first, settings.sync_batch_size, raw=True)
         size = checkpoint.tree_size
     last = first + len(batch["leaves"])
-    content = json.dumps(batch, ensure_ascii=False, separators=(",", ":")).encode()
+    content = encode_batch(batch)
     return _Prepared(first, last, size, content)
 
 
