@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from truyxuat.config import Settings
 from truyxuat.errors import N_
-from truyxuat.i18n import gettext
 from truyxuat.registry.models import Product
+from truyxuat.resolver.languages import translate
 from truyxuat.resolver.linkset import ItemKey, Link, LinkContext
 
 PASSPORT_LANGUAGES = ("vi", "en", "zh")
@@ -86,7 +86,7 @@ def cached_bundle(db: Session, event_hash: str | None, cache: Any) -> Any:
 
 
 def _title(kind: str, locale: str, name: str) -> str:
-    text = gettext(locale, LINK_TITLES[kind])
+    text = translate(locale, LINK_TITLES[kind])
     return f"{text}: {name}" if name else text
 
 
@@ -145,9 +145,9 @@ def contexts(
             ]
         description = name
         if level.lot:
-            description += f", lot {level.lot}"
+            description += f", {translate(locale, 'Lot').lower()} {level.lot}"
         if level.serial:
-            description += f", serial {level.serial}"
+            description += f", {translate(locale, 'Serial').lower()} {level.serial}"
         out.append(LinkContext(level.uri(), description, links))
     return out
 
