@@ -182,3 +182,37 @@ def test_every_passport_message_has_chinese() -> None:
     }
     missing = sorted(found - set(zh_messages()))
     assert not missing, missing
+
+
+def test_events_naming_the_lot_by_epc_urn_join_the_journey(
+    client: TestClient, db: Session, chain: lychee.Chain
+) -> None:
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from truyxuat.epcis import service as epcis_service
+    from truyxuat.epcis.epc_format import to_epc_urn
+
+    lot_urn = to_epc_urn(
+        f"https://id.gs1.org/01/{chain.gtin}/10/{lychee.LOT}",
+        [chain.producer.gs1_company_prefix or ""],
+    )
+    assert lot_urn.startswith("urn:epc:class:lgtin:")
+    selling = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "ObjectEvent",
+        "eventTime": (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).isoformat(),
+        "eventTimeZoneOffset": "+07:00",
+        "eventID": f"urn:uuid:{uuid.uuid4()}",
+        "epcList": [],
+        "action": "OBSERVE",
+        "bizStep": "retail_selling",
+        "disposition": "retail_sold",
+        "quantityList": [{"epcClass": lot_urn, "quantity": 2, "uom": "KGM"}],
+    }
+    epcis_service.capture_event(
+        db, lychee.admin(chain.retailer), event=selling, validator=lychee.validator()
+    )
+    db.flush()
+    html = client.get(f"/01/{chain.gtin}/10/{lychee.LOT}", headers=HTML).text
+    assert re.findall(r'data-step="([^"]+)"', html)[-1] == "retail_selling"
