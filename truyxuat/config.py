@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     """The first retry's delay; each further retry doubles it (with full jitter)."""
     sync_timeout_seconds: float = 60.0
     """How long one upstream request may take before it counts as failed and is retried."""
+    portal_url: str = ""
+    """The national portal's registration API (empty: the portal connector is off)."""
+    portal_token_url: str = ""
+    """The portal's OAuth2 token endpoint (client credentials grant)."""
+    portal_client_id: str = ""
+    """This node's OAuth2 client ID at the portal."""
+    portal_client_secret: str = ""
+    """This node's OAuth2 client secret at the portal."""
 
     def resolved_secret_key(self) -> str:
         """Returns the session-signing key, creating a random one in the data dir if unset."""

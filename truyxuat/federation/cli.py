@@ -29,20 +29,22 @@ def run(
 ) -> None:
     """Pushes master data and the log up to the latest checkpoint to each upstream node,
     resuming from the last acknowledged position; exits 1 if an upstream failed."""
-    from truyxuat.federation import sender
+    from truyxuat.federation import connectors
 
     settings = get_settings()
-    targets = upstream or settings.node_upstream_urls
+    targets = connectors.configured(settings, upstream or None)
     if not targets:
         typer.secho(
-            "no upstream: set TRUYXUAT_NODE_UPSTREAM_URLS or --upstream", fg="red", err=True
+            "no upstream: set TRUYXUAT_NODE_UPSTREAM_URLS, TRUYXUAT_PORTAL_URL or --upstream",
+            fg="red",
+            err=True,
         )
         raise typer.Exit(2)
     engine = make_engine(settings.database_url)
     factory = make_sessionmaker(engine)
     while True:
         failed = False
-        for report in sender.run(factory, settings, upstreams=targets):
+        for report in (target.push(factory, settings) for target in targets):
             typer.echo(
                 f"{report.upstream}: acknowledged {report.position}/{report.tree_size} leaves, "
                 f"{report.batches} batches ({report.stored} events stored, "
