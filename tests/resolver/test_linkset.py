@@ -208,3 +208,41 @@ def test_head_and_options_and_description(client: TestClient, chain: lychee.Chai
     assert body["supportedPrimaryKeys"] == ["01"]
     assert body["supportedLinkType"][0]["namespace"] == "https://ref.gs1.org/voc/"
     assert "gs1:epcis" in body["linkTypes"]
+
+
+# Vectors of GS1's compression prototype (GTIN 05412345000013, lot ABC123, serial 72292641703).
+COMPRESSED = {
+    "/AQnYUc1gmg": "https://id.gs1.org/01/05412345000013",
+    "/AQnYUc1gmiCNV4JG": "https://id.gs1.org/01/05412345000013/10/ABC123",
+    "/AQnYUc1gmiCNV4JGQhcNT6K6c": "https://id.gs1.org/01/05412345000013/10/ABC123/21/72292641703",
+    "/AQnYUc1gmkIXDU-iun": "https://id.gs1.org/01/05412345000013/21/72292641703",
+    "/01/05412345000013/EEarwSM": "https://id.gs1.org/01/05412345000013/10/ABC123",
+    "/01/5412345000013/EEarwSMhC4an0V04": (
+        "https://id.gs1.org/01/05412345000013/10/ABC123/21/72292641703"
+    ),
+}
+
+
+@pytest.mark.parametrize(("path", "uncompressed"), list(COMPRESSED.items()))
+def test_compressed_links_resolve_in_place(
+    client: TestClient, db: Session, path: str, uncompressed: str
+) -> None:
+    from tests.factories import make_org, make_product
+
+    make_product(db, make_org(db), gtin="05412345000013", names={"vi": "Hàng mẫu GS1"})
+    db.flush()
+    response = client.get(path, headers={"Accept": LINKSET})
+    assert response.status_code == 200
+    assert f'<{uncompressed}>; rel="owl:sameAs"' in response.headers["link"]
+    assert response.json()["linkset"][0]["anchor"] == uncompressed
+    page = client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code in (200, 404)  # 404: the sample serial was never issued here
+    assert "Hàng mẫu GS1" in page.text
+
+
+def test_unreadable_compressed_links_are_400(client: TestClient, chain: lychee.Chain) -> None:
+    response = client.get(f"/01/{chain.gtin}/ZZZZZZZZ", headers={"Accept": LINKSET})
+    assert response.status_code == 400
+    # An unsupported AI inside the compressed part (here AI 253) is refused too.
+    refused = client.get("/01/05412345000013/I1j3FSNWcOGeFywaR5CZm", headers={"Accept": LINKSET})
+    assert refused.status_code == 400

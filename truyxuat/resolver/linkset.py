@@ -92,15 +92,33 @@ class ItemKey:
 
 def parse_path(raw_path: str) -> ItemKey:
     """Reads a Digital Link path (raw, percent-encoded); trailing slashes are tolerated."""
+    return read_path(raw_path)[0]
+
+
+def read_path(raw_path: str) -> tuple[ItemKey, dict[str, str], bool]:
+    """The key of a Digital Link path, the date AIs of a compressed part, and whether the path
+    was (partly) compressed: `/01/{gtin}/{compressed qualifiers}` or `/{compressed}`."""
     segments = raw_path.rstrip("/").lstrip("/").split("/")
     if any(s == "" for s in segments):
         raise _bad("path", N_("The Digital Link path has an empty segment"))
-    if len(segments) % 2 or not segments or segments[0] != "01":
+    pairs = [(segments[i], unquote(segments[i + 1])) for i in range(0, len(segments) - 1, 2)]
+    compressed = len(segments) % 2 == 1
+    if compressed:
+        from truyxuat.resolver.compression import decompress
+
+        try:
+            pairs += decompress(segments[-1])
+        except ValueError as exc:
+            raise _bad(
+                "path", N_("The compressed Digital Link cannot be read: {reason}"), reason=str(exc)
+            ) from exc
+    dates = {ai: value for ai, value in pairs if ai in DATE_AIS}
+    pairs = [(ai, value) for ai, value in pairs if ai not in DATE_AIS]
+    if not pairs or pairs[0][0] != "01":
         raise _bad("path", N_("A Digital Link path is /01/{gtin} then AI/value pairs"))
     values: dict[str, str] = {}
     order: list[str] = []
-    for i in range(0, len(segments), 2):
-        ai, value = segments[i], unquote(segments[i + 1])
+    for ai, value in pairs:
         if ai in values:
             raise _bad(ai, N_("Application identifier {ai} is repeated"), ai=ai)
         if ai not in ("01", "10", "21"):
@@ -117,7 +135,7 @@ def parse_path(raw_path: str) -> ItemKey:
         serial = validate_serial(values["21"]) if "21" in values else None
     except ValidationFailed as exc:
         raise BadDigitalLink(exc.errors, exc.message, **exc.params) from exc
-    return ItemKey(gtin, lot, serial)
+    return ItemKey(gtin, lot, serial), dates, compressed
 
 
 def parse_date(ai: str, value: str) -> date:

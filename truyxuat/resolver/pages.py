@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
+from starlette.convertors import Convertor, register_url_convertor
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.config import Settings
@@ -44,6 +45,7 @@ from truyxuat.resolver.linkset import (
     linkset,
     parse_date,
     parse_path,
+    read_path,
 )
 from truyxuat.stamps.service import TooManyRequests
 from truyxuat.web.templating import add_template_dir, environment
@@ -86,11 +88,11 @@ def _raw_path(request: Request) -> str:
     return raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
 
 
-def _dates(request: Request) -> dict[str, date]:
-    """The AI 17/15/11/13 date qualifiers of the query string."""
+def _dates(request: Request, compressed: dict[str, str] | None = None) -> dict[str, date]:
+    """The AI 17/15/11/13 date qualifiers of the query string (or of a compressed path)."""
     found: dict[str, date] = {}
     for ai, kind in DATE_AIS.items():
-        value = request.query_params.get(ai)
+        value = request.query_params.get(ai) or (compressed or {}).get(ai)
         if value is not None:
             found[kind] = parse_date(ai, value)
     return found
@@ -182,11 +184,35 @@ def preflight() -> Response:
     )
 
 
+class CompressedLink(Convertor[str]):
+    """A whole compressed Digital Link path of a GTIN: base64url whose first bits are AI 01.
+
+    "A" then one of Q-Z/a-f is how AI 01 (bits 00000001) starts in base64url; no page of the
+    site is named like that, so the route cannot hide another one.
+    """
+
+    regex = "A[Q-Za-f][A-Za-z0-9_-]{8,}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("gs1compressed", CompressedLink())
+
+
 @router.api_route("/01/{rest:path}", methods=["GET", "HEAD"])
+@router.api_route("/{compressed:gs1compressed}", methods=["GET", "HEAD"])
 def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
-    """Resolves a GS1 Digital Link: passport, linkset, or a redirect to one link type."""
-    key = parse_path(_raw_path(request))
-    qualifiers = _dates(request)
+    """Resolves a GS1 Digital Link: passport, linkset, or a redirect to one link type.
+
+    A (partly) compressed link is answered in place, its uncompressed form named in the Link
+    header as owl:sameAs (GS1 resolvers should not redirect to it on the same resolver).
+    """
+    key, compressed_dates, compressed = read_path(_raw_path(request))
+    qualifiers = _dates(request, compressed_dates)
     locale = negotiate(request)
     cache = service.cache_of(request.app.state, settings)
     links = cache.get(("links", key, locale))
@@ -198,6 +224,8 @@ def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
         links = (contexts, link_header(contexts, service.linkset_href(settings, key)))
         cache.put(("links", key, locale), links)
     contexts, header = links
+    if compressed:
+        header = f'<{key.uri()}>; rel="owl:sameAs", ' + header
     headers = {**CORS, "Link": header, "Vary": "Accept, Accept-Language"}
     link_type = request.query_params.get("linkType")
     if link_type == "all" or (link_type is None and _wants_linkset(request)):
@@ -207,9 +235,10 @@ def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
             body["@context"] = LINKSET_CONTEXT
             media_type = "application/ld+json"
         # The body is the link list: repeating it in a Link header would double the answer.
-        return JSONResponse(
-            body, media_type=media_type, headers={**CORS, "Vary": "Accept, Accept-Language"}
-        )
+        plain = {**CORS, "Vary": "Accept, Accept-Language"}
+        if compressed:
+            plain["Link"] = f'<{key.uri()}>; rel="owl:sameAs"'
+        return JSONResponse(body, media_type=media_type, headers=plain)
     if link_type:
         uri = link_type_uri(link_type)
         if uri not in (GS1_VOC + "pip", GS1_VOC + "defaultLink"):
