@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from tests.conftest import STORES
 from tests.federation import nodes
 from tests.federation.nodes import Node
-from truyxuat.db import session_scope
+from truyxuat.db import session_scope, utcnow
 from truyxuat.federation import sender
 from truyxuat.federation.models import SyncCursor, SyncLeaf, SyncNode, SyncRecord
 from truyxuat.ledger import service as ledger
@@ -241,3 +241,49 @@ def test_status_shows_both_sides(pair: tuple[Node, Node, TestClient]) -> None:
     assert status["downstreams"][0]["events"] == 4
     page = client.get("/sync?lang=vi", headers=headers)
     assert page.status_code == 200 and "Bắc Ninh" in page.text
+
+
+def test_data_contradicting_what_the_national_node_holds_is_refused(
+    pair: tuple[Node, Node, TestClient],
+) -> None:
+    province, national, client = pair
+    data = nodes.populate(province)
+    _sync(province, client)
+    nodes.capture(province, data.org_id, "A", 5)
+    # The national node already holds, under the same eventID, an event with other content.
+    changed = json.loads(nodes.document("A", 5))
+    changed["epcisBody"]["eventList"][2]["bizStep"] = "receiving"
+    with session_scope(national.factory) as db:
+        from truyxuat.epcis import service as epcis_service
+        from truyxuat.epcis.hashing import document_events
+
+        epcis_service.store_events(
+            db,
+            data.org_id,
+            document_events(changed)[2:3],
+            record_time=utcnow(),
+            capture_id=None,
+        )
+    (report,) = sender.run(province.factory, province.settings, http=client)
+    assert report.errors
+    assert "Event urn:uuid:" in report.errors[0] and "contradicts" in report.errors[0]
+    assert nodes.fingerprint(national.factory)[0] == 1
+
+
+def test_a_record_contradicting_a_local_one_is_refused(
+    pair: tuple[Node, Node, TestClient],
+) -> None:
+    province, national, client = pair
+    data = nodes.populate(province)
+    with session_scope(province.factory) as db:
+        org = db.get(Organization, data.org_id)
+        assert org is not None
+        code = org.code
+    with session_scope(national.factory) as db:
+        from tests.factories import make_org
+
+        make_org(db, code=code, province_code="24")
+    (report,) = sender.run(province.factory, province.settings, http=client)
+    assert report.errors and "contradicts" in report.errors[0]
+    with session_scope(national.factory) as db:
+        assert db.get(Organization, data.org_id) is None

@@ -27,6 +27,7 @@ from truyxuat.auth.principal import Principal
 from truyxuat.config import Settings
 from truyxuat.db import utcnow
 from truyxuat.epcis.hashing import event_hash
+from truyxuat.epcis.models import EpcisEvent
 from truyxuat.epcis.service import store_events
 from truyxuat.errors import N_, Conflict, Forbidden, invalid
 from truyxuat.federation import records as master
@@ -152,7 +153,7 @@ def receive_events(
     if last > checkpoint.size:
         raise invalid(["leaves"], N_("The batch goes beyond the checkpoint"))
     hashes: list[bytes] = []
-    by_org: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_org: dict[str, list[tuple[dict[str, Any], str]]] = defaultdict(list)
     rows: list[dict[str, Any]] = []
     for offset, leaf in enumerate(leaves):
         try:
@@ -170,7 +171,7 @@ def receive_events(
                     N_("Leaf {leaf_index} does not match its event: refused"),
                     leaf_index=first + offset,
                 )
-            by_org[str(subject)].append(event)
+            by_org[str(subject)].append((event, payload))
         hashes.append(entry_leaf_hash(salt, kind, payload))
         rows.append(
             {
@@ -209,7 +210,10 @@ def receive_events(
                 N_("Organization {org} is unknown here: send its record first"), org=subject
             )
         _check_province(principal, province)
-        stored += store_events(db, org_id, events, record_time=now, capture_id=None)
+        _check_not_contradicting(db, org_id, events)
+        stored += store_events(
+            db, org_id, [event for event, _ in events], record_time=now, capture_id=None
+        )
     _insert_leaves(db, rows)
     try:
         with db.begin_nested():
@@ -240,6 +244,34 @@ def receive_events(
     node.updated_at = now
     db.flush()
     return {"next": last, "stored": stored, "duplicate": False}
+
+
+_ID_CHUNK = 500
+
+
+def _check_not_contradicting(
+    db: Session, org_id: uuid.UUID, events: Sequence[tuple[dict[str, Any], str]]
+) -> None:
+    """Conflict when this node holds an event under the same eventID with other content."""
+    incoming: dict[tuple[str, bool], str] = {}
+    for event, digest in events:
+        event_id = event.get("eventID")
+        if isinstance(event_id, str) and event_id:
+            incoming[(event_id, "errorDeclaration" in event)] = digest
+    ids = sorted({event_id for event_id, _ in incoming})
+    for start in range(0, len(ids), _ID_CHUNK):
+        statement = select(
+            EpcisEvent.event_id, EpcisEvent.error_declared, EpcisEvent.event_hash
+        ).where(
+            EpcisEvent.org_id == org_id, EpcisEvent.event_id.in_(ids[start : start + _ID_CHUNK])
+        )
+        for event_id, declared, digest in db.execute(statement):
+            sent = incoming.get((event_id, declared))
+            if sent is not None and sent != digest:
+                raise Conflict(
+                    N_("Event {event_id} contradicts the event this node holds under that ID"),
+                    event_id=event_id,
+                )
 
 
 _LEAF_COLUMNS = ("origin", "leaf_index", "kind", "payload", "subject", "salt")
