@@ -287,3 +287,28 @@ def test_a_record_contradicting_a_local_one_is_refused(
     assert report.errors and "contradicts" in report.errors[0]
     with session_scope(national.factory) as db:
         assert db.get(Organization, data.org_id) is None
+
+
+def test_a_nationwide_authority_reads_every_provinces_synced_events(
+    pair: tuple[Node, Node, TestClient],
+) -> None:
+    province, national, client = pair
+    data = nodes.populate(province)
+    nodes.capture(province, data.org_id, "A", 6)
+    _sync(province, client)
+    with session_scope(national.factory) as db:
+        from tests.factories import api_headers, make_org
+        from truyxuat.auth.models import Role
+        from truyxuat.registry.models import OrgKind
+
+        ministry = api_headers(
+            db, make_org(db, kind=OrgKind.authority, province_code=None), Role.authority
+        )
+        elsewhere = api_headers(
+            db, make_org(db, kind=OrgKind.authority, province_code="79"), Role.authority
+        )
+    seen = client.get("/epcis/events", headers={**ministry, "Accept": "application/json"})
+    assert seen.status_code == 200
+    assert len(seen.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 6
+    other = client.get("/epcis/events", headers={**elsewhere, "Accept": "application/json"})
+    assert other.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
