@@ -77,6 +77,14 @@ class TooManyRequests(DomainError):
     title = N_("Too many requests")
 
 
+class NotConfigured(DomainError):
+    """The node lacks a file or setting this operation needs (its operator must supply it)."""
+
+    status = 503
+    type_slug = "not-configured"
+    title = N_("Not configured")
+
+
 class ValidationFailed(DomainError):
     """The input broke one or more rules; `errors` names each field."""
 

@@ -457,3 +457,25 @@ def test_xml_capture_with_proceed_keeps_the_events_that_pass_the_xsd(
     assert {e["pointer"] for e in job["errors"]} == {"#/epcisBody/eventList/1/bizStep"}
     total = len(document_events(read_document(text.encode(), "application/xml")))
     assert job["eventCount"] == _count(db) == total - 1
+
+
+def test_capture_without_a_configured_schema_is_a_503_problem_and_stores_nothing(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from truyxuat.epcis.validation import default_validator
+
+    monkeypatch.delenv(SCHEMA_ENV)
+    default_validator.cache_clear()
+    app = client.app
+    app.state.settings = app.state.settings.model_copy(update={"epcis_schema": None})  # type: ignore[attr-defined]
+    org = make_org(db)
+    response = client.post(
+        "/epcis/capture",
+        content=b'{"type": "EPCISDocument"}',
+        headers={**api_headers(db, org), "Content-Type": "application/ld+json"},
+    )
+    default_validator.cache_clear()
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "TRUYXUAT_EPCIS_SCHEMA" in response.json()["detail"]
+    assert _count(db) == 0

@@ -56,7 +56,16 @@ from truyxuat.epcis.validation import (
 )
 from truyxuat.epcis.vocabulary import BIZ_STEP, DISPOSITION
 from truyxuat.epcis.xsd import xsd_errors
-from truyxuat.errors import N_, Conflict, FieldError, Forbidden, NotFound, ValidationFailed, invalid
+from truyxuat.errors import (
+    N_,
+    Conflict,
+    FieldError,
+    Forbidden,
+    NotConfigured,
+    NotFound,
+    ValidationFailed,
+    invalid,
+)
 from truyxuat.registry.models import Organization
 
 _CHUNK = 500
@@ -111,8 +120,20 @@ def _validator_from(path: Path) -> EpcisValidator:
 
 
 def validator_for(schema_path: Path | None) -> EpcisValidator:
-    """The validator of the configured schema file (TRUYXUAT_EPCIS_SCHEMA)."""
-    return default_validator() if schema_path is None else _validator_from(schema_path)
+    """The validator of the configured schema file (TRUYXUAT_EPCIS_SCHEMA).
+
+    Without it nothing is captured: a 503 problem tells the caller (and the operator) why,
+    instead of accepting events the official schema was never asked about.
+    """
+    try:
+        return default_validator() if schema_path is None else _validator_from(schema_path)
+    except FileNotFoundError:
+        raise NotConfigured(
+            N_(
+                "This node cannot capture EPCIS events yet: its operator must set "
+                "TRUYXUAT_EPCIS_SCHEMA to the GS1 EPCIS 2.0 JSON schema"
+            )
+        ) from None
 
 
 def parse_time(value: str) -> datetime:

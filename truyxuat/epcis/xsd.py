@@ -18,7 +18,7 @@ from pathlib import Path
 from lxml import etree
 
 from truyxuat.epcis.validation import SCHEMA_ENV, Loc
-from truyxuat.errors import N_, FieldError, ValidationFailed
+from truyxuat.errors import N_, FieldError, NotConfigured, ValidationFailed
 
 XSD_ENV = "TRUYXUAT_EPCIS_XSD"
 XSD_NAME = "EPCglobal-epcis-2_0.xsd"
@@ -51,9 +51,11 @@ def find_xsd(configured: Path | None, json_schema: Path | None) -> Path:
         beside = schema.parent / "XSD" / XSD_NAME
         if beside.is_file():
             return beside
-    raise FileNotFoundError(
-        f"EPCIS XSD not configured: set {XSD_ENV} to the path of {XSD_NAME} "
-        "(its imports must sit beside it)"
+    raise NotConfigured(
+        N_(
+            "This node cannot capture EPCIS XML yet: its operator must set TRUYXUAT_EPCIS_XSD "
+            "to the GS1 EPCIS 2.0 XSD (with the schemas it imports beside it)"
+        )
     )
 
 

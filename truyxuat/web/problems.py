@@ -27,6 +27,7 @@ _HTTP_TITLES = {
     415: N_("Unsupported media type"),
     422: N_("Validation failed"),
     429: N_("Too many requests"),
+    503: N_("Not configured"),
     500: N_("Internal server error"),
 }
 
@@ -67,6 +68,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: _documented(415, "Unsupported media type"),
     422: _documented(422, "Validation failed; `errors` names each field"),
     429: _documented(429, "Too many requests; try again later"),
+    503: _documented(503, "The node is not configured for this (e.g. no EPCIS schema)"),
 }
 """Every API operation may answer these problems; documented once for the whole OpenAPI."""
 
