@@ -16,17 +16,23 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SHARED_DATA, _drop_postgres_database, _postgres_database
-from tests.factories import make_facility, make_org, make_product
+from tests.factories import (
+    make_certification,
+    make_facility,
+    make_growing_area,
+    make_org,
+    make_product,
+)
 from truyxuat.app import create_app
 from truyxuat.auth import service as auth_service
 from truyxuat.auth.models import Role
 from truyxuat.auth.principal import Grant, Principal
 from truyxuat.config import Settings
-from truyxuat.db import make_engine, make_sessionmaker, session_scope, upgrade
+from truyxuat.db import make_engine, make_sessionmaker, session_scope, upgrade, utcnow
 from truyxuat.epcis import service as epcis_service
 from truyxuat.epcis.models import EpcisEvent
 from truyxuat.ledger.keys import log_signer
-from truyxuat.registry.models import Organization, OrgKind
+from truyxuat.registry.models import CertScope, CodeStatus, Organization, OrgKind
 from truyxuat.stamps import service as stamps_service
 from truyxuat.stamps.models import Stamp
 from truyxuat.stamps.schemas import StampRunIn
@@ -143,7 +149,9 @@ def populate(province: Node) -> ProvinceData:
     with session_scope(province.factory) as db:
         org = make_org(db, province_code="24", phone="0912345678", contact_name="Chị Lan")
         make_facility(db, org)
+        area = make_growing_area(db, org, status=CodeStatus.approved, decided_at=utcnow())
         product = make_product(db, org)
+        make_certification(db, org, scope_type=CertScope.growing_area, scope_id=area.id)
         issued = stamps_service.issue_run(
             db, writer(org), StampRunIn(product_id=product.id, count=3), province.settings
         )

@@ -22,7 +22,14 @@ from truyxuat.db import session_scope, utcnow
 from truyxuat.federation import sender
 from truyxuat.federation.models import SyncCursor, SyncLeaf, SyncNode, SyncRecord
 from truyxuat.ledger import service as ledger
-from truyxuat.registry.models import Facility, Organization, Product
+from truyxuat.registry.models import (
+    Certification,
+    CodeStatus,
+    Facility,
+    GrowingArea,
+    Organization,
+    Product,
+)
 from truyxuat.stamps.models import StampRun
 
 UPSTREAM = "http://national.example"
@@ -102,7 +109,12 @@ def test_events_and_master_data_arrive_once(pair: tuple[Node, Node, TestClient])
         # Every leaf of the province's log is held, each event's leaf naming its organization.
         assert node.next_index == node.tree_size == report.tree_size
         assert db.scalar(select(func.count()).select_from(SyncLeaf)) == report.tree_size
-        assert db.scalar(select(func.count()).select_from(SyncRecord)) == 4
+        assert db.scalar(select(func.count()).select_from(SyncRecord)) == 6
+        area = db.scalar(select(GrowingArea))
+        cert = db.scalar(select(Certification))
+        assert area is not None and area.status == CodeStatus.approved and area.geometry
+        assert area.decided_at is not None and area.decided_by is None  # who decided stays home
+        assert cert is not None and cert.scope_id == area.id and cert.valid_to
 
     again = _sync(province, client)
     assert again.batches == 0 and again.records == 0
