@@ -338,7 +338,10 @@ def _view(
     for kind, value in qualifiers.items():
         view.dates.setdefault(kind, value)
     recall = service.recall_notice(db, key.gtin, view.lot, cache)
-    stats = scans.stats(db, key, view.lot)
+    if view.scan_counts is not None:
+        stats = scans.ScanStats(*view.scan_counts)
+    else:
+        stats = scans.stats(db, key, view.lot)
     if scan is not None:
         stats = scans.ScanStats(stats.count + 1, stats.first_at or scan.scanned_at, stats.located)
     signs = scans.copy_signs(

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from truyxuat.epcis.epc_format import to_digital_link, to_epc_urn
@@ -34,6 +34,7 @@ from truyxuat.registry.models import (
     ProductImage,
 )
 from truyxuat.resolver.linkset import ItemKey
+from truyxuat.resolver.models import Scan
 from truyxuat.stamps.models import Stamp
 
 MAX_EVENTS = 60
@@ -156,6 +157,8 @@ class Passport:
     last_event_hash: str | None = None
     # True when the journey is the lot's (shared by its items), False for an item's own.
     shared: bool = True
+    # The serial's scans (count, first, located), read with the stamp in one query.
+    scan_counts: tuple[int, datetime | None, int] | None = None
 
     @property
     def lot(self) -> str | None:
@@ -198,6 +201,26 @@ def cached_product(
             db.expunge(found[1])
             cache.put(("product", gtin), found)
     return found
+
+
+def _stamp_and_scans(
+    db: Session, key: ItemKey
+) -> tuple[Stamp | None, tuple[int, datetime | None, int] | None]:
+    """The stamp and its scan counts in one round trip (the page's hottest pair of reads)."""
+    if not key.serial:
+        return None, None
+    mine = (Scan.gtin == key.gtin, Scan.serial == key.serial)
+    row = db.execute(
+        select(
+            Stamp,
+            select(func.count()).where(*mine).scalar_subquery(),
+            select(func.min(Scan.scanned_at)).where(*mine).scalar_subquery(),
+            select(func.count(Scan.latitude)).where(*mine).scalar_subquery(),
+        ).where(Stamp.gtin == key.gtin, Stamp.serial == key.serial)
+    ).first()
+    if row is None:
+        return None, None
+    return row[0], (int(row[1] or 0), row[2], int(row[3] or 0))
 
 
 def load_stamp(db: Session, key: ItemKey) -> Stamp | None:
@@ -551,7 +574,7 @@ def load(
     """
     today = today or datetime.now(UTC).date()
     product, producer = cached_product(db, key.gtin, cache)
-    stamp = load_stamp(db, key)
+    stamp, scan_counts = _stamp_and_scans(db, key)
     lot = key.lot or (stamp.lot if stamp else None)
     part = cache.get(("lot", key.gtin, lot)) if cache else None
     if part is None:
@@ -578,6 +601,7 @@ def load(
         dates=dict(part.dates),
         last_event_hash=part.last_event_hash,
         shared=shared,
+        scan_counts=scan_counts,
     )
 
 
