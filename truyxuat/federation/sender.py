@@ -103,9 +103,10 @@ def post(
     headers = {
         "Content-Type": "application/json",
         "Idempotency-Key": idempotency_key,
-        "Authorization": f"Bearer {settings.node_upstream_api_key}",
         "Accept-Language": settings.default_locale,
     }
+    if settings.node_upstream_api_key:
+        headers["Authorization"] = f"Bearer {settings.node_upstream_api_key}"
     attempts = max(1, settings.sync_max_attempts)
     reason = ""
     for attempt in range(attempts):
@@ -380,8 +381,11 @@ def push_events(
                 raise SyncError(
                     f"{upstream} refused the batch ({response.status_code}): {_problem(response)}"
                 )
-            answer = response.json()
-            acknowledged = int(answer["next"])
+            try:
+                answer = response.json()
+                acknowledged = int(answer["next"])
+            except (ValueError, KeyError, TypeError):
+                raise SyncError(f"{upstream} answered the batch with no position") from None
             _acknowledge(factory, upstream, acknowledged, error="")
             report.batches += 1
             report.leaves += prepared.last - position
