@@ -324,3 +324,26 @@ def test_a_nationwide_authority_reads_every_provinces_synced_events(
     assert len(seen.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 6
     other = client.get("/epcis/events", headers={**elsewhere, "Accept": "application/json"})
     assert other.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
+
+
+def test_a_malformed_batch_is_a_problem_not_a_crash(pair: tuple[Node, Node, TestClient]) -> None:
+    province, national, client = pair
+    data = nodes.populate(province)
+    nodes.capture(province, data.org_id, "A", 3)
+    batch = _batch(province, 0)
+    bad = [
+        {**batch, "leaves": [["epcis.event", "x", "not-a-uuid", "AAAA", {"type": 5}]]},
+        {**batch, "leaves": [["epcis.event", "x", str(data.org_id), "AAAA", {"eventTime": 1}]]},
+        {**batch, "leaves": [["epcis.event"]]},
+        {**batch, "first": "zero"},
+        {**batch, "checkpoint": "not a note"},
+    ]
+    for n, body in enumerate(bad):
+        response = _post(client, province, body, f"bad-{n}")
+        assert response.status_code == 422, (n, response.text)
+    headers = {
+        "Authorization": f"Bearer {province.settings.node_upstream_api_key}",
+        "Idempotency-Key": "not-json",
+    }
+    assert client.post("/federation/v1/events", content=b"{", headers=headers).status_code == 422
+    assert nodes.fingerprint(national.factory)[0] == 0

@@ -123,6 +123,22 @@ def _frontier(node: SyncNode) -> merkle.CompactRange:
     return merkle.CompactRange(node.next_index, hashes)
 
 
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _hash(event: dict[str, Any]) -> str | None:
+    """The event's CBV 2.0 hash, or None when it is not an event that can be hashed."""
+    try:
+        return event_hash(event)
+    except Exception:  # a malformed event from a sender is its problem, answered with 422
+        return None
+
+
 def receive_events(
     db: Session,
     settings: Settings,
@@ -165,7 +181,7 @@ def receive_events(
                 ["leaves", offset], N_("Not a ledger leaf: {reason}"), reason=str(exc)
             ) from None
         if kind in EVENT_KINDS:
-            if not isinstance(event, dict) or not subject or event_hash(event) != payload:
+            if not isinstance(event, dict) or not _is_uuid(subject) or _hash(event) != payload:
                 raise invalid(
                     ["leaves", offset],
                     N_("Leaf {leaf_index} does not match its event: refused"),
