@@ -2,7 +2,10 @@
 
 The archive is a tar file holding `manifest.json` (store kind, schema revision, row counts, time),
 the database (`database.sqlite`, made with SQLite's online backup API, or `database.pgdump`, a
-`pg_dump --format=custom` of PostgreSQL) and `files/` (uploaded images and documents). A backup
+`pg_dump --format=custom` of PostgreSQL) and `data/`: everything in the data folder but the
+database itself — uploaded images and documents, and the node's keys (session secret, ledger
+signing key), without which a restored node could not continue its own signed log. Keep
+backups as secret as the node. A backup
 is taken while the node serves: SQLite's backup API and pg_dump both read one consistent
 snapshot. Restore replaces the whole database in one transaction (pg_restore
 `--single-transaction`, or SQLite's backup API the other way), so a failed restore leaves the
@@ -96,7 +99,6 @@ def backup(url: str, data_dir: Path, archive: Path) -> BackupSummary:
     """Writes the database and uploaded files of a node to `archive` (a tar file)."""
     store = _store(url)
     revision, counts = _counts(url)
-    files_dir = Path(data_dir) / "files"
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
         if store == "sqlite":
@@ -111,7 +113,7 @@ def backup(url: str, data_dir: Path, archive: Path) -> BackupSummary:
         else:
             dump = folder / "database.pgdump"
             _run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", _libpq_url(url)])
-        files = [p for p in files_dir.rglob("*") if p.is_file()] if files_dir.is_dir() else []
+        files = _data_files(Path(data_dir), url)
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "store": store,
@@ -127,9 +129,22 @@ def backup(url: str, data_dir: Path, archive: Path) -> BackupSummary:
             tar.add(folder / MANIFEST, arcname=MANIFEST)
             tar.add(dump, arcname=dump.name)
             for path in files:
-                tar.add(path, arcname=f"files/{path.relative_to(files_dir).as_posix()}")
+                tar.add(path, arcname=f"data/{path.relative_to(data_dir).as_posix()}")
         partial.replace(archive)  # a half-written archive never takes the final name
     return BackupSummary(store, revision, len(counts), sum(counts.values()), len(files))
+
+
+def _data_files(data_dir: Path, url: str) -> list[Path]:
+    """Every file of the data folder except the SQLite database and its journal files."""
+    if not data_dir.is_dir():
+        return []
+    database = _sqlite_path(url).resolve() if _store(url) == "sqlite" else None
+    skipped = (
+        set()
+        if database is None
+        else {database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))}
+    )
+    return sorted(p for p in data_dir.rglob("*") if p.is_file() and p.resolve() not in skipped)
 
 
 def read_manifest(archive: Path) -> dict[str, Any]:
@@ -184,14 +199,14 @@ def restore(url: str, data_dir: Path, archive: Path) -> BackupSummary:
                     str(folder / "database.pgdump"),
                 ]
             )
-        files_dir = Path(data_dir) / "files"
-        restored = folder / "files"
+        restored = folder / "data"
         count = 0
         if restored.is_dir():
             for path in restored.rglob("*"):
                 if path.is_file():
-                    # Stored files are named by their SHA-256, so copying over is idempotent.
-                    destination = files_dir / path.relative_to(restored)
+                    # Uploads are named by their SHA-256 and keys are the node's own: copying
+                    # over is idempotent.
+                    destination = Path(data_dir) / path.relative_to(restored)
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, destination)
                     count += 1
