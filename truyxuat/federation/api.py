@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.auth.principal import Principal
 from truyxuat.config import Settings
+from truyxuat.epcis.service import _gc_paused
 from truyxuat.errors import N_, DomainError, Forbidden, invalid
 from truyxuat.federation import receiver, sender
 from truyxuat.federation.models import SyncNode, SyncRecord
@@ -71,13 +72,17 @@ router = APIRouter(route_class=ProblemRoute, tags=["federation"])
 pages = APIRouter(include_in_schema=False)
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _read(request: Request) -> bytes:
     settings: Settings = request.app.state.settings
     data = await request.body()
     if len(data) > settings.capture_max_bytes:
         raise invalid(
             [], N_("The batch is larger than {max} bytes"), max=settings.capture_max_bytes
         )
+    return data
+
+
+def _parse(data: bytes) -> dict[str, Any]:
     try:
         body = json.loads(data)
     except ValueError as exc:
@@ -87,6 +92,15 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _receive_events(
+    db: Session, settings: Settings, caller: Principal, data: bytes, key: str
+) -> dict[str, Any]:
+    # A batch is hundreds of thousands of fresh objects and no cyclic garbage: the collector
+    # is paused as during an EPCIS capture.
+    with _gc_paused():
+        return receiver.receive_events(db, settings, caller, _parse(data), key)
+
+
 @router.post("/events")
 async def post_events(request: Request, db: DB, caller: Caller) -> JSONResponse:
     """Takes the next batch of a downstream node's log (events with their ledger leaves),
@@ -94,12 +108,12 @@ async def post_events(request: Request, db: DB, caller: Caller) -> JSONResponse:
     (`duplicate`), one that does not start where this node's copy ends is 409 with
     `Sync-Next-Index`."""
     receiver.check_sender(caller)
-    body = await _json_body(request)
     key = request.headers.get("Idempotency-Key", "")
     if not key:
         raise invalid(["Idempotency-Key"], N_("An Idempotency-Key header is required"))
+    data = await _read(request)
     answer = await run_in_threadpool(
-        receiver.receive_events, db, request.app.state.settings, caller, body, key
+        _receive_events, db, request.app.state.settings, caller, data, key
     )
     return JSONResponse(answer)
 
@@ -109,7 +123,7 @@ async def post_records(request: Request, db: DB, caller: Caller) -> JSONResponse
     """Takes public master-data records (organizations, facilities, growing areas, products,
     certificates, stamp runs) from a downstream node, stored under the sender's IDs."""
     receiver.check_sender(caller)
-    body = await _json_body(request)
+    body = _parse(await _read(request))
     answer = await run_in_threadpool(
         receiver.receive_records, db, request.app.state.settings, caller, body
     )
