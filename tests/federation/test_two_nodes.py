@@ -37,7 +37,7 @@ from truyxuat.config import Settings
 from truyxuat.db import session_scope
 from truyxuat.federation.models import SyncCursor, SyncNode
 from truyxuat.ledger.keys import witness_signer
-from truyxuat.registry.models import Organization
+from truyxuat.registry.models import Organization, Product
 
 pytestmark = pytest.mark.skipif("postgresql" not in STORES, reason="PostgreSQL is not tested")
 
@@ -333,6 +333,24 @@ def test_two_nodes_converge_through_faults(federation: dict[str, Any]) -> None:
         )
         assert answer.status_code == 200 and answer.json()["duplicate"] is True
     assert _same(state) == (count, digest)
+
+    # A registry change at the province (over its API) reaches the national node.
+    with session_scope(province.factory) as db:
+        product_id = db.scalar(select(Product.id).where(Product.gtin == data.gtin))
+        _, admin_key = auth_service.create_api_key(
+            db, org=db.get(Organization, data.org_id), role=Role.org_admin
+        )  # type: ignore[arg-type]
+    names = {"vi": "Vải thiều Lục Ngạn loại 1", "en": "Luc Ngan lychee, grade 1"}
+    changed = httpx.patch(
+        f"{state['p_base']}/api/v1/products/{product_id}",
+        json={"names": names},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert _sync(state).returncode == 0
+    with session_scope(national.factory) as db:
+        synced = db.get(Product, product_id)
+        assert synced is not None and synced.names == names
 
     # The national resolver: the product's passport from the synced data, the stamp (held
     # only by the province) sent to the province, which resolves it.
