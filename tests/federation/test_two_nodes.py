@@ -337,9 +337,9 @@ def test_two_nodes_converge_through_faults(federation: dict[str, Any]) -> None:
     # A registry change at the province (over its API) reaches the national node.
     with session_scope(province.factory) as db:
         product_id = db.scalar(select(Product.id).where(Product.gtin == data.gtin))
-        _, admin_key = auth_service.create_api_key(
-            db, org=db.get(Organization, data.org_id), role=Role.org_admin
-        )  # type: ignore[arg-type]
+        owner = db.get(Organization, data.org_id)
+        assert owner is not None
+        _, admin_key = auth_service.create_api_key(db, org=owner, role=Role.org_admin)
     names = {"vi": "Vải thiều Lục Ngạn loại 1", "en": "Luc Ngan lychee, grade 1"}
     changed = httpx.patch(
         f"{state['p_base']}/api/v1/products/{product_id}",
