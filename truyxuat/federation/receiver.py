@@ -146,7 +146,22 @@ def receive_events(
     body: Mapping[str, Any],
     idempotency_key: str,
 ) -> dict[str, Any]:
-    """Verifies and stores one batch of a sender's log; returns the position acknowledged."""
+    """Verifies and stores one batch of a sender's log; returns the position acknowledged.
+
+    All of it or nothing: a refusal rolls back what the batch wrote so far, even when the
+    caller's unit of work commits afterwards (the API answers refusals as problems).
+    """
+    with db.begin_nested():
+        return _receive_events(db, settings, principal, body, idempotency_key)
+
+
+def _receive_events(
+    db: Session,
+    settings: Settings,
+    principal: Principal,
+    body: Mapping[str, Any],
+    idempotency_key: str,
+) -> dict[str, Any]:
     check_sender(principal)
     try:
         note = str(body["checkpoint"])
@@ -389,7 +404,15 @@ def _local_org(db: Session, values: Mapping[str, Any]) -> bool:
 def receive_records(
     db: Session, settings: Settings, principal: Principal, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Stores a batch of master-data records ({entity, record} items, parents first)."""
+    """Stores a batch of master-data records ({entity, record} items, parents first), all of
+    them or none."""
+    with db.begin_nested():
+        return _receive_records(db, settings, principal, body)
+
+
+def _receive_records(
+    db: Session, settings: Settings, principal: Principal, body: Mapping[str, Any]
+) -> dict[str, Any]:
     check_sender(principal)
     try:
         checkpoint, _vkey = verified_checkpoint(settings, str(body["checkpoint"]))
