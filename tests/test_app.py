@@ -1,6 +1,9 @@
 """The app answers health checks, serves its OpenAPI and speaks problem+json."""
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.factories import api_headers, make_org
 
 
 def test_healthz_answers_200(client: TestClient) -> None:
@@ -57,3 +60,17 @@ def test_hsts_is_sent_only_over_https(client: TestClient) -> None:
     assert "strict-transport-security" not in client.get("/healthz").headers
     secure = client.get("https://testserver/healthz")
     assert secure.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_nul_characters_are_a_validation_problem_not_a_crash(
+    client: TestClient, db: Session
+) -> None:
+    org = make_org(db)
+    response = client.get(
+        "/api/v1/organizations", params={"q": "a\x00b"}, headers=api_headers(db, org)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        assert response.status_code == 422
+        assert "NUL" in response.json()["errors"][0]["message"]
+    else:
+        assert response.status_code == 200  # SQLite stores and compares NUL like any character

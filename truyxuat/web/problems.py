@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truyxuat.errors import N_, DomainError, FieldError, ValidationFailed
@@ -203,6 +204,16 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def on_database_error(request: Request, exc: Exception) -> Response:
+    """NUL characters in text are the input's fault (PostgreSQL refuses them, SQLite keeps
+    them): a 422 naming the rule. Anything else is unexpected. Either way the request's
+    transaction is rolled back."""
+    if isinstance(exc, DBAPIError) and "NUL (0x00)" in str(exc.orig):
+        failed = ValidationFailed([FieldError([], N_("Text cannot contain NUL characters"))])
+        return await on_domain_error(request, failed)
+    return await on_unexpected(request, exc)
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     """Logs an unexpected failure and answers 500 without leaking internals."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -236,5 +247,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
     document_problems(app)
