@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -120,3 +121,11 @@ def client(app: FastAPI, db: Session) -> Iterator[TestClient]:
     db.flush()
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (see tests/browser.py)."""
+    from tests.browser import launch_chromium
+
+    yield from launch_chromium()

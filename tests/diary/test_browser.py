@@ -4,22 +4,17 @@ The app runs under uvicorn on its own migrated SQLite file (see tests/web/test_b
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session
 
+from tests.browser import SCREENSHOTS, serving
 from tests.diary.test_service import SCHEMA_PATH
 from tests.factories import PASSWORD, make_growing_area, make_org, make_product, make_user
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _free_port
-from truyxuat.app import create_app
 from truyxuat.auth import service as auth_service
 from truyxuat.auth.models import Role
 from truyxuat.config import Settings
@@ -65,35 +60,8 @@ def live_diary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveDiary]:
         data_dir=folder,
         epcis_schema=SCHEMA_PATH,
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield LiveDiary(f"http://127.0.0.1:{port}", *live)
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; install chromium")
-        pytest.skip("needs /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serving(settings) as base:
+        yield LiveDiary(base, *live)
 
 
 def test_household_records_spraying_then_harvest_on_a_phone(

@@ -4,21 +4,17 @@ an altered one to a clear failure. The app runs under uvicorn on its own SQLite 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.browser import launch_chromium, serving
 from tests.factories import make_org
 from tests.ledger.conftest import make_event
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
-from truyxuat.app import create_app
 from truyxuat.config import Settings
 from truyxuat.db import make_engine, upgrade, utcnow
 from truyxuat.epcis.models import EpcisEvent
@@ -68,31 +64,14 @@ def live_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLedger
         size = checkpoint.tree_size
     engine.dispose()
     assert digest is not None
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield LiveLedger(f"http://127.0.0.1:{port}", digest, size)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings) as base:
+        yield LiveLedger(base, digest, size)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """A headless Chromium (skipped without one, failed in CI)."""
+    yield from launch_chromium()
 
 
 def badge_after_check(page: Any) -> tuple[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session
 
+from tests.browser import free_port, serving
 from tests.conftest import STORES, _drop_postgres_database, _postgres_database
 from tests.resolver import chain as lychee
-from tests.web.test_browser import _free_port
-from truyxuat.app import create_app
 from truyxuat.config import Settings
 from truyxuat.db import make_engine, upgrade
 
@@ -55,7 +52,7 @@ def live(
         name = f"truyxuat_test_{uuid.uuid4().hex[:12]}"
         url = _postgres_database(name)
     upgrade(url)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(
         database_url=url,
@@ -75,21 +72,10 @@ def live(
 
     run_once(make_sessionmaker(engine), settings)
     engine.dispose()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
     try:
-        yield Live(base, chain)
+        with serving(settings, port):
+            yield Live(base, chain)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         if name:
             _drop_postgres_database(name)
 

@@ -3,11 +3,7 @@ activate it. The app runs under uvicorn on its own migrated SQLite file (see tes
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,15 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 import zxingcpp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.browser import SCREENSHOTS, serving
 from tests.factories import PASSWORD, make_org, make_product, make_user
 from tests.stamps.test_carriers import read_pgm
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _free_port
-from truyxuat.app import create_app
 from truyxuat.auth.models import Role
 from truyxuat.config import Settings
 from truyxuat.db import make_engine, upgrade
@@ -61,35 +55,8 @@ def live_stamps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStamps
         email, product_id = user.email, str(product.id)
     engine.dispose()
     settings = Settings(database_url=url, secret_key="stamps-browser-secret", data_dir=folder)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield LiveStamps(f"http://127.0.0.1:{port}", url, settings, email, product_id)
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
-    if not CHROMIUM.exists() or not shutil.which("pdftoppm"):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} or pdftoppm is missing; install chromium and poppler-utils")
-        pytest.skip("needs /usr/bin/chromium and pdftoppm")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serving(settings) as base:
+        yield LiveStamps(base, url, settings, email, product_id)
 
 
 def _decode_pdf(pdf: Path) -> list[str]:
