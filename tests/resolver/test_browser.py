@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -270,3 +271,43 @@ def test_a_photo_of_a_stamp_opens_its_passport(live: Live, chromium: Any, tmp_pa
         page.screenshot(path=str(tmp_path / "photo-resolved.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_the_passport_badge_fails_clearly_when_its_bundle_is_altered(
+    live: Live, chromium: Any, tmp_path: Path
+) -> None:
+    """The honest passport verifies; the same passport with its proof altered in transit
+    (another salt for the leaf) shows a clear failure instead."""
+    chain = live.chain
+    url = f"{live.url}/01/{chain.gtin}/10/{lychee.LOT}/21/{chain.activated[0]}?lang=en"
+    honest = _phone(chromium, "en-US").new_page()
+    honest.goto(url)
+    honest.wait_for_function(
+        "document.querySelector('[data-ledger-badge]').dataset.state !== 'checking'"
+    )
+    assert honest.locator("[data-ledger-badge]").get_attribute("data-state") == "verified"
+
+    context = _phone(chromium, "en-US")
+    page = context.new_page()
+
+    def alter(route: Any) -> None:
+        response = route.fetch()
+        html, count = re.subn(
+            r'"salt": "(.)',
+            lambda m: '"salt": "' + ("B" if m.group(1) != "B" else "C"),
+            response.text(),
+            count=1,
+        )
+        assert count == 1
+        route.fulfill(response=response, body=html)
+
+    page.route(re.compile(r".*/01/.*"), alter)
+    page.goto(url)
+    page.wait_for_function(
+        "document.querySelector('[data-ledger-badge]').dataset.state !== 'checking'"
+    )
+    badge = page.locator("[data-ledger-badge]")
+    assert badge.get_attribute("data-state") == "failed"
+    assert badge.locator(".ledger-status").inner_text().startswith("Ledger check FAILED")
+    page.screenshot(path=str(tmp_path / "passport-ledger-failed.png"), full_page=True)
+    context.close()
