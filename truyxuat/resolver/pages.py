@@ -27,7 +27,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.config import Settings
 from truyxuat.db import READ_ONLY
-from truyxuat.errors import N_, DomainError, Forbidden, ValidationFailed, invalid
+from truyxuat.errors import N_, DomainError, Forbidden, TooManyRequests, ValidationFailed, invalid
 from truyxuat.gs1 import gtin_display
 from truyxuat.registry.models import ProductImage, StoredFile
 from truyxuat.resolver import authenticity, passport, scans, service
@@ -47,7 +47,6 @@ from truyxuat.resolver.linkset import (
     parse_path,
     read_path,
 )
-from truyxuat.stamps.service import TooManyRequests
 from truyxuat.web.templating import add_template_dir, environment
 
 add_template_dir(Path(__file__).resolve().parent / "templates")

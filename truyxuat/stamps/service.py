@@ -19,7 +19,7 @@ from truyxuat.auth import service as auth_service
 from truyxuat.auth.principal import Principal, ensure_readable, ensure_writable, read_filter
 from truyxuat.config import Settings
 from truyxuat.db import new_id, utcnow
-from truyxuat.errors import N_, Conflict, DomainError, NotFound, invalid
+from truyxuat.errors import N_, Conflict, DomainError, NotFound, TooManyRequests, invalid
 from truyxuat.gs1 import normalize_gtin, validate_lot
 from truyxuat.ledger import service as ledger
 from truyxuat.registry.models import Organization, Product
@@ -47,14 +47,6 @@ _IN_SLICE = 5000
 _COPY_COLUMNS = (
     "org_id, id, run_id, seq, gtin, serial, lot, state, pin_salt, pin_hash, pin_attempts"
 )
-
-
-class TooManyRequests(DomainError):
-    """Too many wrong PIN guesses, for one stamp or from one client."""
-
-    status = 429
-    type_slug = "too-many-requests"
-    title = N_("Too many requests")
 
 
 @dataclass
