@@ -105,8 +105,18 @@ def create_app(
 
     install_federation(app)
     _mount_trace(app)
+    _mount_oversight(app)
     _mount_resolver(app)
     return app
+
+
+def _mount_oversight(app: FastAPI) -> None:
+    """The authority dashboard, inspections, early-warning alerts and forecasts."""
+    from truyxuat.oversight.api import router as oversight_api
+    from truyxuat.oversight.pages import router as oversight_pages
+
+    app.include_router(oversight_api, prefix="/api/v1")
+    app.include_router(oversight_pages)
 
 
 def _mount_resolver(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from truyxuat.epcis.cli import epcis_app
 from truyxuat.errors import DomainError
 from truyxuat.federation.cli import sync_app
 from truyxuat.ledger.cli import ledger_app
+from truyxuat.oversight.cli import oversight_app
 from truyxuat.recall.cli import recall_app
 from truyxuat.registry.cli import registry_app
 from truyxuat.reports.cli import export_app
@@ -34,6 +35,7 @@ app.add_typer(trace_app, name="trace")
 app.add_typer(recall_app, name="recall")
 app.add_typer(export_app, name="export")
 app.add_typer(sync_app, name="sync")
+app.add_typer(oversight_app, name="oversight")
 
 
 @db_app.command("upgrade")

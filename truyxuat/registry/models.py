@@ -290,6 +290,9 @@ class Product(Base):
         ForeignKey("admin_unit.code", ondelete="RESTRICT"), index=True
     )
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The storage temperature range in °C the cold chain must keep (early warning on excursions).
+    temperature_min: Mapped[float | None] = mapped_column(Float)
+    temperature_max: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -336,5 +339,8 @@ class Certification(Base):
         ForeignKey("stored_file.id", ondelete="SET NULL")
     )
     revoked_at: Mapped[datetime | None]
+    # Set while an inspection's violation suspends the certificate (until its remedy is verified).
+    suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

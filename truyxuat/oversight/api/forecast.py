@@ -1,0 +1,5 @@
+"""Oversight API: forecast (/api/v1/oversight/...)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["oversight"])

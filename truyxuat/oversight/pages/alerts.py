@@ -1,0 +1,5 @@
+"""Oversight pages: alerts."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -1,0 +1,5 @@
+"""Oversight pages: dashboard."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

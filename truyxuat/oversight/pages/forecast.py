@@ -1,0 +1,5 @@
+"""Oversight pages: forecast."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

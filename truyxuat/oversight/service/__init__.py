@@ -1,0 +1,1 @@
+"""Oversight services: plain functions taking a session and the acting principal."""
