@@ -119,6 +119,8 @@ def create_app(
     from truyxuat.stamps.api import router as stamps_router
     from truyxuat.stamps.pages import router as stamps_pages
 
+    # The resolver answers most requests (every consumer scan): its routes are matched first.
+    _mount_resolver(app)
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(registry_router, prefix="/api/v1")
     app.include_router(stamps_router, prefix="/api/v1")
@@ -135,7 +137,6 @@ def create_app(
     install_federation(app)
     _mount_trace(app)
     _mount_oversight(app)
-    _mount_resolver(app)
     return app
 
 
