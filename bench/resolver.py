@@ -78,7 +78,7 @@ ORCHARD: dict[str, Any] = {
 
 def bench_app() -> FastAPI:
     """The platform's app (settings from the environment) plus a hello-world route."""
-    from truyxuat.app import create_app
+    from truyxuat.app import create_app, freeze_long_lived
 
     app = create_app()
 
@@ -86,6 +86,7 @@ def bench_app() -> FastAPI:
     def hello() -> PlainTextResponse:
         return PlainTextResponse("Hello, world!")
 
+    freeze_long_lived()  # as `truyxuat serve` does
     return app
 
 

@@ -96,7 +96,7 @@ def serve(
 
     typer.echo(f"truyxuat serving on http://{host}:{port}")
     uvicorn.run(
-        "truyxuat.app:create_app",
+        "truyxuat.app:create_served_app",
         factory=True,
         host=host,
         port=port,
