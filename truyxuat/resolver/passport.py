@@ -27,9 +27,11 @@ from truyxuat.errors import N_, NotFound
 from truyxuat.registry.models import (
     Certification,
     CertScope,
+    CodeStatus,
     Facility,
     GrowingArea,
     Organization,
+    PackingHouse,
     Product,
     ProductImage,
 )
@@ -83,7 +85,7 @@ class Certificate:
     number: str
     valid_from: date
     valid_to: date
-    status: str  # valid | expired | revoked | not_yet
+    status: str  # valid | expired | revoked | suspended | not_yet
     scope: str
 
 
@@ -117,6 +119,15 @@ class AreaMap:
     status: str
 
 
+@dataclass(frozen=True)
+class PackingHouseCode:
+    """A packing-house code of a facility the lot passed through, with its status."""
+
+    code: str
+    name: str
+    status: str
+
+
 @dataclass
 class LotPart:
     """The part of a passport shared by every item of a lot (what the cache keeps)."""
@@ -125,6 +136,7 @@ class LotPart:
     facilities: list[Facility] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
     area: AreaMap | None = None
+    packing_houses: list[PackingHouseCode] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     dates: dict[str, date] = field(default_factory=dict)
     last_event_hash: str | None = None
@@ -152,6 +164,7 @@ class Passport:
     facilities: list[Facility] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
     area: AreaMap | None = None
+    packing_houses: list[PackingHouseCode] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     dates: dict[str, date] = field(default_factory=dict)
     last_event_hash: str | None = None
@@ -402,6 +415,9 @@ def _certificates(
     for cert in rows:
         if cert.revoked_at is not None:
             status = "revoked"
+        elif cert.suspended_at is not None:
+            # Suspended by an inspection's violation until its remedy is verified.
+            status = "suspended"
         elif cert.valid_to < today:
             status = "expired"
         elif cert.valid_from > today:
@@ -424,6 +440,21 @@ def _certificates(
     # Valid ones first, then the rest; newest validity first inside each group.
     found.sort(key=lambda c: (c.status != "valid", -c.valid_to.toordinal()))
     return found
+
+
+def _packing_houses(db: Session, facility_ids: list[uuid.UUID]) -> list[PackingHouseCode]:
+    """The granted (or suspended) packing-house codes of the facilities on the journey."""
+    if not facility_ids:
+        return []
+    rows = db.scalars(
+        select(PackingHouse)
+        .where(
+            PackingHouse.facility_id.in_(facility_ids),
+            PackingHouse.status.in_((CodeStatus.approved, CodeStatus.suspended)),
+        )
+        .order_by(PackingHouse.code)
+    )
+    return [PackingHouseCode(h.code, h.name, h.status.value) for h in rows]
 
 
 def _lot_part(
@@ -516,6 +547,7 @@ def _lot_part(
             ).all()[:1]
         )
     passport.facilities = facilities
+    passport.packing_houses = _packing_houses(db, [f.id for f in facilities])
     by_gln = {f.gln: f for f in facilities if f.gln}
     for event in events:
         body = event.event
@@ -597,6 +629,7 @@ def load(
         facilities=part.facilities,
         certificates=part.certificates,
         area=part.area,
+        packing_houses=part.packing_houses,
         steps=part.steps,
         dates=dict(part.dates),
         last_event_hash=part.last_event_hash,

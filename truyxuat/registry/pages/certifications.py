@@ -65,8 +65,10 @@ EDITABLE = ("scheme_name", "issuer", "number", "valid_from", "valid_to")
 
 
 def _state(cert: Certification) -> str:
-    """valid, expiring, expired, revoked or not yet valid, today in Viet Nam."""
-    return cert_state(cert.valid_from, cert.valid_to, cert.revoked_at, vietnam_today()).value
+    """valid, expiring, expired, revoked, suspended or not yet valid, today in Viet Nam."""
+    return cert_state(
+        cert.valid_from, cert.valid_to, cert.revoked_at, vietnam_today(), cert.suspended_at
+    ).value
 
 
 def _scope_choices(db: DB, principal: Principal) -> list[tuple[CertScope, list[tuple[str, str]]]]:

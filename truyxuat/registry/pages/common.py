@@ -105,6 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
         "expiring": N_("Expiring soon"),
         "expired": N_("Expired"),
         "revoked": N_("Revoked"),
+        "suspended": N_("Suspended"),
         "not_yet_valid": N_("Not yet valid"),
     },
 }

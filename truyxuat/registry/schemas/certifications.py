@@ -29,14 +29,22 @@ class CertState(enum.StrEnum):
     expiring = "expiring"
     expired = "expired"
     revoked = "revoked"
+    suspended = "suspended"
 
 
 def cert_state(
-    valid_from: date, valid_to: date, revoked_at: datetime | None, on: date
+    valid_from: date,
+    valid_to: date,
+    revoked_at: datetime | None,
+    on: date,
+    suspended_at: datetime | None = None,
 ) -> CertState:
-    """The state of a certificate on a day: revoked, expired, expiring (≤30 days), valid..."""
+    """The state of a certificate on a day: revoked, suspended (by an inspection's violation),
+    expired, expiring (≤30 days), valid..."""
     if revoked_at is not None:
         return CertState.revoked
+    if suspended_at is not None:
+        return CertState.suspended
     if valid_to < on:
         return CertState.expired
     if valid_from > on:
@@ -100,14 +108,18 @@ class CertificationOut(BaseModel):
     valid_to: date
     document_file_id: uuid.UUID | None
     revoked_at: datetime | None
+    suspended_at: datetime | None = None
+    suspension_reason: str = ""
     created_at: datetime
     updated_at: datetime
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def state(self) -> CertState:
-        """valid, expiring (within 30 days), expired, revoked, or not yet valid, as of today."""
-        return cert_state(self.valid_from, self.valid_to, self.revoked_at, vietnam_today())
+        """valid, expiring (within 30 days), expired, revoked, suspended or not yet valid, today."""
+        return cert_state(
+            self.valid_from, self.valid_to, self.revoked_at, vietnam_today(), self.suspended_at
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -178,11 +178,13 @@ def _writable(session: Session, principal: Principal, cert_id: uuid.UUID) -> Cer
 
 def state_condition(state: CertState, on: date) -> ColumnElement[bool]:
     """A WHERE clause selecting certificates in `state` on a day (mirrors `cert_state`)."""
-    live = Certification.revoked_at.is_(None)
+    live = and_(Certification.revoked_at.is_(None), Certification.suspended_at.is_(None))
     soon = on + timedelta(days=EXPIRING_WITHIN_DAYS)
     started = Certification.valid_from <= on
     if state is CertState.revoked:
         return Certification.revoked_at.is_not(None)
+    if state is CertState.suspended:
+        return and_(Certification.revoked_at.is_(None), Certification.suspended_at.is_not(None))
     if state is CertState.expired:
         return and_(live, Certification.valid_to < on)
     if state is CertState.not_yet_valid:
@@ -225,7 +227,8 @@ def certifications_for(
 ) -> list[Certification]:
     """The certificates of one object valid on a day (default today), for passports and reports.
 
-    No caller check: valid certificates are public facts shown on product passports.
+    No caller check: valid certificates are public facts shown on product passports. A
+    certificate suspended by an inspection's violation is not valid until the suspension lifts.
     """
     day = on or vietnam_today()
     return list(
@@ -235,6 +238,7 @@ def certifications_for(
                 Certification.scope_type == scope_type,
                 Certification.scope_id == scope_id,
                 Certification.revoked_at.is_(None),
+                Certification.suspended_at.is_(None),
                 Certification.valid_from <= day,
                 Certification.valid_to >= day,
             )

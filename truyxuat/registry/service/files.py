@@ -131,6 +131,26 @@ def store_file(
 ) -> StoredFile:
     """Checks an upload and stores it for an organization the caller may write to."""
     ensure_writable(principal, org_id, owner_provinces(session, org_id))
+    return save_upload(
+        session, principal, org_id, data, filename, declared_content_type, allowed, settings
+    )
+
+
+def save_upload(
+    session: Session,
+    principal: Principal,
+    org_id: uuid.UUID,
+    data: bytes,
+    filename: str | None,
+    declared_content_type: str | None,
+    allowed: frozenset[str] | set[str],
+    settings: Settings,
+) -> StoredFile:
+    """Checks an upload and stores it for `org_id`; the caller has already checked who may.
+
+    Inspectors use it for photos kept with the inspected organization, which they may not
+    otherwise write to.
+    """
     content_type = check_upload(data, declared_content_type, allowed, settings.max_upload_bytes)
     sha = hashlib.sha256(data).hexdigest()
     _write_blob(blob_path(settings, sha), data)
