@@ -29,11 +29,11 @@ from truyxuat.auth.principal import Principal, read_filter
 from truyxuat.epcis.epc_format import DIGITAL_LINK_BASE
 from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc
 from truyxuat.epcis.sharing import event_read_filter, party_gln
-from truyxuat.errors import NotFound
-from truyxuat.oversight import forecasting
+from truyxuat.errors import N_, NotFound, invalid
+from truyxuat.oversight import charts, forecasting
 from truyxuat.oversight.models import Alert, AlertSeverity, AlertState
 from truyxuat.recall.models import Recall, RecallItem, RecallSeverity, RecallState
-from truyxuat.registry.models import Facility, Organization, Product
+from truyxuat.registry.models import AdminUnit, Facility, Organization, Product
 from truyxuat.resolver.models import Scan
 from truyxuat.trace.graph import canonical, gtin_lot, gtin_serial, short_step
 
@@ -394,6 +394,34 @@ def forecast_view(
     )
 
 
+def chart_table(
+    view: ForecastView, history_label: str, forecast_label: str, band_label: str
+) -> tuple[list[str], list[charts.Series], charts.Band]:
+    """History and forecast on one week axis: history solid, forecast dashed, the 95 %
+    interval as a band (for the chart and its CSV/XLSX table)."""
+    history, result = view.series, view.forecast
+    labels = [w.isoformat() for w in (*history.weeks, *view.future)]
+    before: list[float | None] = [None] * len(history.weeks)
+    after: list[float | None] = [None] * len(view.future)
+    series = [
+        charts.Series(history_label, [*history.values, *after]),
+        charts.Series(forecast_label, [*before, *result.mean], style="dashed"),
+    ]
+    band = charts.Band(band_label, [*before, *result.lower[95]], [*before, *result.upper[95]])
+    return labels, series, band
+
+
+def readable_products(
+    db: Session, principal: Principal, *, limit: int = RISK_PRODUCTS
+) -> list[Product]:
+    """The products the caller may read, by GTIN (to choose one to forecast)."""
+    return list(
+        db.scalars(
+            select(Product).where(_product_filter(principal)).order_by(Product.gtin).limit(limit)
+        )
+    )
+
+
 # --- supply risk --------------------------------------------------------------------------
 
 
@@ -411,14 +439,7 @@ def risk_scores(
       4 × the mean weekly supply of the last 13 weeks does not cover (0 when no supply was
       ever recorded in the window: unknown is not scored).
     """
-    products = list(
-        db.scalars(
-            select(Product)
-            .where(_product_filter(principal))
-            .order_by(Product.gtin)
-            .limit(RISK_PRODUCTS)
-        )
-    )
+    products = readable_products(db, principal)
     if not products:
         return []
     gtins = [p.gtin for p in products]
@@ -536,3 +557,15 @@ def _gap(moves: list[Movement], last: date) -> tuple[float, float | None, float,
         return demand, supply, 0.0, unit
     share = max(0.0, min(1.0, (demand - supply) / demand))
     return demand, supply, round(GAP_MAX * share, 1), unit
+
+
+def check_province(db: Session, code: str | None, *, field: str = "province") -> str | None:
+    """The province code if it names a province (ValidationFailed otherwise); None passes."""
+    if code is None or code == "":
+        return None
+    found = db.scalar(
+        select(AdminUnit.code).where(AdminUnit.code == code, AdminUnit.level == "province")
+    )
+    if found is None:
+        raise invalid(field, N_("Unknown province code {code}"), code=code)
+    return found
