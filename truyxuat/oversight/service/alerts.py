@@ -73,10 +73,14 @@ class RunSummary:
     reopened: int = 0
     notifications: int = 0
     by_rule: dict[str, int] = field(default_factory=dict)
+    created_ids: list[uuid.UUID] = field(default_factory=list)
+    reopened_ids: list[uuid.UUID] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The summary as JSON."""
-        return asdict(self)
+        """The summary as JSON (counts; the ids stay with the caller)."""
+        data = asdict(self)
+        del data["created_ids"], data["reopened_ids"]
+        return data
 
 
 def rule_names() -> list[str]:
@@ -129,6 +133,7 @@ def run_rules(
             if found is None:
                 alert = _create(db, finding, now)
                 summary.created += 1
+                summary.created_ids.append(alert.id)
                 summary.notifications += _notify(db, alert, reopened=False)
                 continue
             alert = found
@@ -139,6 +144,7 @@ def run_rules(
                     alert.acknowledged_at = alert.acknowledged_by = None
                     alert.resolved_at = alert.resolved_by = None
                     summary.reopened += 1
+                    summary.reopened_ids.append(alert.id)
                     db.flush()
                     summary.notifications += _notify(db, alert, reopened=True)
             else:
@@ -369,6 +375,20 @@ def list_alerts(
         .limit(limit)
     ).all()
     return list(rows), int(total)
+
+
+def visible_ids(db: Session, principal: Principal, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these alerts the caller may see."""
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(ids), _CHUNK):
+        found |= set(
+            db.scalars(
+                select(Alert.id).where(
+                    Alert.id.in_(ids[start : start + _CHUNK]), visible_alerts(principal)
+                )
+            )
+        )
+    return found
 
 
 def get_alert(db: Session, principal: Principal, alert_id: uuid.UUID) -> Alert:
