@@ -125,6 +125,9 @@ def create_app(
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(registry_router, prefix="/api/v1")
     app.include_router(stamps_router, prefix="/api/v1")
+    from truyxuat.webhooks.api import router as webhooks_router
+
+    app.include_router(webhooks_router, prefix="/api/v1")
     app.include_router(epcis_router, prefix="/epcis")
     app.include_router(auth_pages)
     app.include_router(registry_pages)

@@ -19,6 +19,7 @@ from truyxuat.registry.cli import registry_app
 from truyxuat.reports.cli import export_app
 from truyxuat.stamps.cli import stamps_app
 from truyxuat.trace.cli import trace_app
+from truyxuat.webhooks.cli import webhooks_app
 
 app = typer.Typer(help="truyxuat — open product traceability for Viet Nam.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -36,6 +37,7 @@ app.add_typer(recall_app, name="recall")
 app.add_typer(export_app, name="export")
 app.add_typer(sync_app, name="sync")
 app.add_typer(oversight_app, name="oversight")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @db_app.command("upgrade")

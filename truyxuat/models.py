@@ -11,5 +11,6 @@ from truyxuat.registry import models as registry_models
 from truyxuat.resolver import models as resolver_models  # noqa: F401
 from truyxuat.stamps import models as stamps_models  # noqa: F401
 from truyxuat.trace import models as trace_models  # noqa: F401
+from truyxuat.webhooks import models as webhooks_models  # noqa: F401
 
 __all__ = ["Base", "auth_models", "registry_models"]

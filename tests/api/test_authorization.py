@@ -35,6 +35,7 @@ from truyxuat.app import create_app
 from truyxuat.auth.models import Role
 from truyxuat.config import Settings
 from truyxuat.epcis.validation import SCHEMA_ENV
+from truyxuat.webhooks import service as webhooks
 
 PUBLIC = "public"  # anyone, no credentials (consumers, witnesses, the resolver's helpers)
 MEMBER = "member"  # any signed-in member; results and objects limited to what it may see
@@ -143,6 +144,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/recalls/{recall_id}"): R(MEMBER, "recall_id"),
     ("POST", "/api/v1/recalls/{recall_id}/acknowledge"): R(MEMBER, "recall_id"),
     ("POST", "/api/v1/recalls/{recall_id}/close"): R(MEMBER, "recall_id"),
+    # An organization's own webhook log (authorities' jurisdiction does not reach it).
+    ("GET", "/api/v1/webhooks/deliveries"): R(MEMBER),
+    ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): R(MEMBER, "delivery_id"),
+    ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/replay"): R(ADMIN, "delivery_id"),
     # Traces and reports cover only the events the caller may see.
     ("GET", "/api/v1/trace/{direction}"): R(MEMBER),
     ("GET", "/api/v1/reports/compliance/{gtin}"): R(MEMBER),
@@ -372,6 +377,17 @@ def strangers_objects(client: TestClient, db: Session, monkeypatch: pytest.Monke
     )
     assert recall.status_code == 201, recall.text
     ids["recall_id"] = recall.json()["id"]
+    delivery = webhooks.send(
+        db,
+        org_id=a.id,
+        source="recall",
+        source_id=uuid.UUID(ids["recall_id"]),
+        url="https://erp.example/hook",
+        body=b"{}",
+        headers={"Content-Type": "application/json"},
+        post=lambda url, body, headers: 200,  # the receiver is outside the machine
+    )
+    ids["delivery_id"] = str(delivery.delivery.id)
     ids.update({k: v for k, v in PLACEHOLDERS.items() if k not in ids})
     return ids, a_headers, api_headers(db, b)
 

@@ -16,10 +16,8 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +29,8 @@ from truyxuat.epcis.models import NamedQuery, Subscription
 from truyxuat.epcis.named_queries import get_query
 from truyxuat.epcis.query import PageToken, company_prefixes
 from truyxuat.errors import N_, NotFound, invalid
+from truyxuat.webhooks import service as webhooks
+from truyxuat.webhooks.service import HttpPost, http_post
 
 SIGNATURE_HEADER = "X-Truyxuat-Signature"
 BATCH = 500
@@ -38,14 +38,7 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=6)
 ERROR_TEXT = 1000
 
-# Posts a body to a URL with headers and returns the HTTP status (raises on network errors).
-HttpPost = Callable[[str, bytes, Mapping[str, str]], int]
-
-
-def http_post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
-    """POSTs with httpx (10 s timeout, no redirects) and returns the status code."""
-    response = httpx.post(url, content=body, headers=dict(headers), timeout=10.0)
-    return response.status_code
+__all__ = ["SIGNATURE_HEADER", "HttpPost", "http_post", "sign"]
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -165,11 +158,16 @@ def _deliver_one(
             "GS1-Signature": signature,
             "GS1-EPCIS-Version": "2.0.0",
         }
-        try:
-            status: int | None = post(row.dest, body, headers)
-            error = None if 200 <= (status or 0) < 300 else f"HTTP {status}"
-        except Exception as exc:  # any failure to deliver is retried later
-            status, error = None, f"{type(exc).__name__}: {exc}"
+        error = webhooks.send(
+            db,
+            org_id=row.org_id,
+            source="epcis.subscription",
+            source_id=row.id,
+            url=row.dest,
+            body=body,
+            headers=headers,
+            post=post,
+        ).error
         if error is not None:
             row.attempts += 1
             row.last_error = error[:ERROR_TEXT]

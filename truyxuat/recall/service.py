@@ -44,6 +44,7 @@ from truyxuat.trace.graph import (
     identifier_kind,
     trace,
 )
+from truyxuat.webhooks import service as webhooks
 
 # Items that carry the banner on a passport: the lots and serialized items reached.
 _BANNER_KINDS = (RecallItemKind.lot.value, RecallItemKind.item.value)
@@ -589,15 +590,20 @@ def deliver_webhooks(db: Session, *, http_post: HttpPost = default_http_post) ->
         body = json.dumps(record.payload, sort_keys=True).encode()
         record.attempts += 1
         headers = {"Content-Type": "application/json"}
-        org_id = recipients.get(record.recipient_id)
-        key = (org_id, record.target) if org_id is not None else None
-        if key is not None and key in secrets:
-            headers[SIGNATURE_HEADER] = sign(secrets[key], body)
-        try:
-            status = http_post(record.target, body, headers)
-        except Exception:  # any transport failure leaves the record to retry
-            status = 0
-        if 200 <= status < 300:
+        org_id = recipients[record.recipient_id]  # the recipient row cascades with the record
+        if (org_id, record.target) in secrets:
+            headers[SIGNATURE_HEADER] = sign(secrets[(org_id, record.target)], body)
+        outcome = webhooks.send(
+            db,
+            org_id=org_id,
+            source="recall",
+            source_id=record.id,
+            url=record.target,
+            body=body,
+            headers=headers,
+            post=http_post,
+        )
+        if outcome.ok:
             record.state = NotificationState.sent
             record.sent_at = utcnow()
             sent += 1
