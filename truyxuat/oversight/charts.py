@@ -99,6 +99,8 @@ def _y_range(values: Sequence[float], *, zero: bool = True) -> tuple[float, floa
     if high == low:
         high = low + 1.0
     step = _nice_step(high - low)
+    if step < 1 and all(float(v).is_integer() for v in values):
+        step = 1.0  # counts: no fractional ticks
     return math.floor(low / step) * step, math.ceil(high / step) * step, step
 
 

@@ -1,10 +1,77 @@
-"""Oversight commands: dashboard."""
+"""Oversight commands: the monthly report as PDF (`truyxuat oversight report monthly`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-app = typer.Typer(help="Oversight: dashboard.", no_args_is_help=True)
+from truyxuat.auth.cli import exit_with_error
+from truyxuat.auth.principal import Principal
+from truyxuat.config import get_settings
+from truyxuat.db import make_engine, make_sessionmaker, session_scope
+from truyxuat.errors import DomainError
+from truyxuat.oversight import monthly_report
+from truyxuat.registry.cli import cli_principal
+from truyxuat.registry.models import Organization, OrgKind
+
+app = typer.Typer(help="Oversight: the dashboard's monthly report.", no_args_is_help=True)
 
 
-@app.command("placeholder", hidden=True)
-def placeholder() -> None:
-    """Replaced by the real commands of this part."""
+class Lang(StrEnum):
+    """The report's language."""
+
+    vi = "vi"
+    en = "en"
+
+
+def _principal(session: Session, org_code: str | None, locale: str) -> Principal:
+    """The named organization's operator (an authority acts as that authority), else the
+    platform's."""
+    query = select(Organization)
+    query = (
+        query.where(Organization.code == org_code)
+        if org_code
+        else query.where(Organization.kind == OrgKind.platform).order_by(Organization.code)
+    )
+    org = session.scalars(query.limit(1)).first()
+    if org is None:
+        typer.secho(
+            f"unknown organization code: {org_code}"
+            if org_code
+            else "no platform organization: pass --org",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return cli_principal(org, locale)
+
+
+@app.command("monthly")
+def monthly(
+    out: Path = typer.Option(..., "--out", help="Where to write the PDF.", dir_okay=False),
+    month: str | None = typer.Option(
+        None, "--month", help="The month as YYYY-MM (default: the last full month)."
+    ),
+    org: str | None = typer.Option(
+        None,
+        "--org",
+        help="Code of the organization whose view the report shows (an authority: its "
+        "province); default the platform's (everything).",
+    ),
+    lang: Lang = typer.Option(Lang.vi, "--lang", help="Language of the report: vi or en."),
+) -> None:
+    """Writes the monthly oversight report of one month as an A4 PDF."""
+    factory = make_sessionmaker(make_engine(get_settings().database_url))
+    try:
+        checked = monthly_report.parse_month(month)
+        with session_scope(factory) as session:
+            principal = _principal(session, org, lang.value)
+            body = monthly_report.build_report(session, principal, checked, lang.value)
+    except DomainError as exc:
+        exit_with_error(exc)
+    out.write_bytes(body)
+    typer.echo(f"report for {checked} written to {out} ({len(body)} bytes)")

@@ -1,1 +1,745 @@
-"""Oversight service: dashboard."""
+"""The oversight dashboard's figures: what the registry holds, how far OCOP and MOIT products
+carry traceability data against the national targets, stamps and scans month by month,
+certificates about to expire and what needs action today.
+
+Pure queries, every one through `read_filter`: an authority sees its province (a national one
+sees all), the platform admin all, an organization's member only its own organization. Months
+and days are Viet Nam's (UTC+7).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from truyxuat.auth.models import Role
+from truyxuat.auth.principal import Grant, Principal, read_filter
+from truyxuat.epcis.epc_format import DIGITAL_LINK_BASE
+from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc
+from truyxuat.errors import N_, NotFound
+from truyxuat.oversight.models import Alert, AlertState, Violation, ViolationState
+from truyxuat.registry.models import (
+    AdminUnit,
+    Certification,
+    CodeStatus,
+    Facility,
+    GrowingArea,
+    MoitGroup,
+    Organization,
+    OrgKind,
+    OrgStatus,
+    PackingHouse,
+    Product,
+)
+from truyxuat.registry.schemas.certifications import VIETNAM_TZ, vietnam_today
+from truyxuat.reports.compliance import check_product
+from truyxuat.resolver.models import Scan
+from truyxuat.stamps.models import Stamp, StampRun
+
+MONTHS = 12
+EXPIRING_DAYS = 60
+TOP_PRODUCTS = 10
+
+
+class Target(BaseModel):
+    """A national coverage target: `percent` of the products by the end of `year`."""
+
+    year: int
+    percent: float
+    label: str = Field(description="The target in the reader's language")
+    source: str = Field(description="Where the target is set")
+
+
+# The targets of the national traceability programme (Decision 100/QĐ-TTg, 2019, and its
+# follow-up): half of the key products traceable by 2025, every OCOP product by 2030.
+TARGETS: tuple[tuple[int, float, str, str], ...] = (
+    (2025, 50.0, N_("50% of key products traceable by 2025"), "Quyết định 100/QĐ-TTg"),
+    (
+        2030,
+        100.0,
+        N_("100% of OCOP products with traceability data by 2030"),
+        "Quyết định 100/QĐ-TTg",
+    ),
+)
+PRODUCER_KINDS = (OrgKind.enterprise, OrgKind.cooperative, OrgKind.household)
+TRACEABILITY_DATA = N_(
+    "An OCOP product has traceability data when its producer captured at least one EPCIS event "
+    "naming the product (its GTIN, a lot or a serialized item, as a GS1 Digital Link under "
+    "/01/{gtin}) or activated at least one stamp of it."
+)
+
+
+class Scope(BaseModel):
+    """Whose data the figures cover."""
+
+    kind: str = Field(description="platform, national, province or organization")
+    province_codes: list[str] = []
+    org_ids: list[uuid.UUID] = []
+    label: str
+
+
+class RegistryFigure(BaseModel):
+    """Counts of one kind of registry record by status, now and registered month by month."""
+
+    kind: str = Field(description="organizations, products, growing_areas or packing_houses")
+    total: int
+    by_status: dict[str, int]
+    monthly: dict[str, list[int]] = Field(
+        description="Per status, records registered (created) in each month of `months`"
+    )
+    hectares: float | None = Field(None, description="Total declared area (growing areas)")
+    hectares_by_status: dict[str, float] = {}
+
+
+class StarCoverage(BaseModel):
+    """OCOP coverage of one star rating."""
+
+    stars: int
+    products: int
+    with_data: int
+
+
+class OcopCoverage(BaseModel):
+    """OCOP products with traceability data against all OCOP products."""
+
+    products: int
+    with_data: int
+    percent: float | None
+    by_stars: list[StarCoverage]
+    monthly_percent: list[float | None] = Field(
+        description="Coverage at the end of each month of `months` (products registered by then)"
+    )
+    target: Target
+    targets: list[Target]
+    definition: str
+
+
+class ProductCheck(BaseModel):
+    """One MOIT-group product and whether it carries the Circular 02/2024 minimum data."""
+
+    gtin: str
+    name: str
+    org_name: str
+    compliant: bool
+    missing: list[str]
+
+
+class MoitGroupCoverage(BaseModel):
+    """Coverage of one of MOIT's mandatory product groups."""
+
+    group: str
+    label: str
+    products: int
+    with_data: int
+    percent: float | None
+    items: list[ProductCheck]
+
+
+class StampFlow(BaseModel):
+    """Stamps ordered, activated and scanned in each month of `months`."""
+
+    ordered: list[int]
+    activated: list[int]
+    scanned: list[int]
+
+
+class ProvinceScans(BaseModel):
+    """Scans in the window counted by the producer's province and by where the scan was."""
+
+    province_code: str | None
+    name: str
+    by_producer: int
+    by_location: int
+
+
+class ProductScans(BaseModel):
+    """Scans of one product in the window."""
+
+    gtin: str
+    name: str
+    scans: int
+
+
+class ExpiringCertificate(BaseModel):
+    """A certificate that expires within the next 60 days."""
+
+    id: uuid.UUID
+    scheme: str
+    number: str
+    org_name: str
+    valid_to: date
+    days_left: int
+    suspended: bool
+    url: str
+
+
+class Actions(BaseModel):
+    """What needs action today."""
+
+    open_alerts: int
+    open_violations: int
+    overdue_violations: int
+    alerts_url: str = "/oversight/alerts"
+    inspections_url: str = "/oversight/inspections"
+
+
+class Dashboard(BaseModel):
+    """Every figure of the oversight dashboard, as of one day in Viet Nam."""
+
+    scope: Scope
+    as_of: date
+    months: list[str] = Field(description="The 12 months of the trends, oldest first (YYYY-MM)")
+    registry: list[RegistryFigure]
+    ocop: OcopCoverage
+    moit: list[MoitGroupCoverage]
+    stamps: StampFlow
+    scans_total: int
+    scans_by_province: list[ProvinceScans]
+    scans_by_product: list[ProductScans]
+    scan_mapping: str
+    expiring_certificates: list[ExpiringCertificate]
+    actions: Actions
+
+
+MOIT_LABELS = {
+    MoitGroup.beer: N_("Beer"),
+    MoitGroup.alcohol: N_("Alcohol"),
+    MoitGroup.soft_drinks: N_("Soft drinks"),
+    MoitGroup.processed_milk: N_("Processed milk"),
+    MoitGroup.vegetable_oil: N_("Vegetable oil"),
+    MoitGroup.flour_starch: N_("Flour and starch"),
+    MoitGroup.confectionery: N_("Confectionery"),
+    MoitGroup.food_packaging: N_("Food packaging"),
+}
+SCAN_MAPPING = N_(
+    "Scans are counted by the province of the product's producer; where the consumer shared a "
+    "coarse location, also by the province of the nearest registered place (facility or "
+    "growing area)."
+)
+
+
+def month_start(year: int, month: int) -> datetime:
+    """The first instant of a month in Viet Nam, as UTC."""
+    return datetime.combine(date(year, month, 1), time(), VIETNAM_TZ).astimezone(UTC)
+
+
+def month_window(as_of: date, months: int = MONTHS) -> tuple[list[str], list[datetime]]:
+    """The labels of the `months` months ending with `as_of`'s, and their months+1 boundaries."""
+    index = as_of.year * 12 + as_of.month - 1
+    starts = [divmod(i, 12) for i in range(index - months + 1, index + 2)]
+    labels = [f"{y:04d}-{m + 1:02d}" for y, m in starts[:-1]]
+    return labels, [month_start(y, m + 1) for y, m in starts]
+
+
+def _monthly(
+    db: Session,
+    column: Any,
+    bounds: Sequence[datetime],
+    *where: ColumnElement[bool],
+    weight: Any = 1,
+    group: Any = None,
+) -> dict[Any, list[int]]:
+    """Counts (or sums `weight`) of rows per month of `bounds`, in one query, per `group`."""
+    sums = [
+        func.coalesce(func.sum(case(((column >= lo) & (column < hi), weight), else_=0)), 0)
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+    columns = [group, *sums] if group is not None else sums
+    query = select(*columns).where(column >= bounds[0], column < bounds[-1], *where)
+    if group is not None:
+        query = query.group_by(group)
+    out: dict[Any, list[int]] = {}
+    for row in db.execute(query):
+        key, values = (row[0], row[1:]) if group is not None else (None, row)
+        out[key] = [int(v or 0) for v in values]
+    return out
+
+
+def describe_scope(db: Session, principal: Principal) -> Scope:
+    """Says whose data the caller's dashboard covers (mirrors `read_filter`)."""
+    if principal.is_platform_admin:
+        return Scope(kind="platform", label=N_("All organizations (platform)"))
+    zones = principal.jurisdictions()
+    if None in zones:
+        return Scope(kind="national", label=N_("Whole country"))
+    provinces = sorted(z for z in zones if z is not None)
+    if provinces:
+        names = db.scalars(select(AdminUnit.name).where(AdminUnit.code.in_(provinces)))
+        return Scope(kind="province", province_codes=provinces, label=", ".join(names))
+    members = sorted(principal.member_org_ids())
+    names = db.scalars(
+        select(Organization.name).where(Organization.id.in_(members)).order_by(Organization.name)
+    )
+    return Scope(kind="organization", org_ids=members, label=", ".join(names))
+
+
+def _status_rows(
+    db: Session, model: Any, status: Any, bounds: Sequence[datetime], cutoff: datetime, *where: Any
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Counts by status of the records created before `cutoff`, and per month of the window."""
+    counts = {
+        str(key): int(n)
+        for key, n in db.execute(
+            select(status, func.count()).where(model.created_at < cutoff, *where).group_by(status)
+        )
+    }
+    monthly = _monthly(db, model.created_at, bounds, *where, group=status)
+    return counts, {str(key): values for key, values in monthly.items()}
+
+
+def registry_figures(
+    db: Session, principal: Principal, bounds: Sequence[datetime]
+) -> list[RegistryFigure]:
+    """Organizations, products, growing areas (with hectares) and packing houses by status."""
+    cutoff = bounds[-1]
+    figures: list[RegistryFigure] = []
+    org_where = (
+        read_filter(principal, Organization.id, (Organization.province_code,)),
+        Organization.kind.in_(PRODUCER_KINDS),
+    )
+    specs: list[tuple[str, Any, Any, tuple[Any, ...], list[str]]] = [
+        ("organizations", Organization, Organization.status, org_where, list(OrgStatus)),
+        (
+            "products",
+            Product,
+            case((Product.is_active, "active"), else_="inactive"),
+            (read_filter(principal, Product.org_id, (Product.origin_province_code,)),),
+            ["active", "inactive"],
+        ),
+        (
+            "growing_areas",
+            GrowingArea,
+            GrowingArea.status,
+            (read_filter(principal, GrowingArea.org_id, (GrowingArea.province_code,)),),
+            list(CodeStatus),
+        ),
+        (
+            "packing_houses",
+            PackingHouse,
+            PackingHouse.status,
+            (read_filter(principal, PackingHouse.org_id, (PackingHouse.province_code,)),),
+            list(CodeStatus),
+        ),
+    ]
+    for kind, model, status, where, statuses in specs:
+        counts, monthly = _status_rows(db, model, status, bounds, cutoff, *where)
+        empty = [0] * (len(bounds) - 1)
+        figure = RegistryFigure(
+            kind=kind,
+            total=sum(counts.values()),
+            by_status={str(s): counts.get(str(s), 0) for s in statuses},
+            monthly={str(s): monthly.get(str(s), empty) for s in statuses},
+        )
+        if model is GrowingArea:
+            hectares = {
+                str(key): round(float(total or 0), 2)
+                for key, total in db.execute(
+                    select(GrowingArea.status, func.sum(GrowingArea.area_ha))
+                    .where(GrowingArea.created_at < cutoff, *where)
+                    .group_by(GrowingArea.status)
+                )
+            }
+            figure.hectares = round(sum(hectares.values()), 2)
+            figure.hectares_by_status = {str(s): hectares.get(str(s), 0.0) for s in statuses}
+        figures.append(figure)
+    return figures
+
+
+def _event_epc_clause(gtin: str) -> ColumnElement[bool]:
+    """Identifiers naming a product: its class, or any lot or serial under its GTIN."""
+    klass = f"{DIGITAL_LINK_BASE}/01/{gtin}"
+    return or_(EpcisEventEpc.epc == klass, EpcisEventEpc.epc.startswith(klass + "/"))
+
+
+def first_data_at(db: Session, product: Product) -> datetime | None:
+    """When the product first had traceability data (see TRACEABILITY_DATA), or None."""
+    event_at = db.scalar(
+        select(func.min(EpcisEvent.record_time))
+        .join(
+            EpcisEventEpc,
+            (EpcisEventEpc.org_id == EpcisEvent.org_id)
+            & (EpcisEventEpc.event_row_id == EpcisEvent.id),
+        )
+        .where(EpcisEventEpc.org_id == product.org_id, _event_epc_clause(product.gtin))
+    )
+    stamp_at = db.scalar(
+        select(func.min(Stamp.activated_at)).where(
+            Stamp.org_id == product.org_id,
+            Stamp.gtin == product.gtin,
+            Stamp.activated_at.is_not(None),
+        )
+    )
+    found = [_aware(t) for t in (event_at, stamp_at) if t is not None]
+    return min(found) if found else None
+
+
+def _aware(value: datetime) -> datetime:
+    """A UTC-aware instant (aggregates may come back naive on SQLite)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _percent(part: int, whole: int) -> float | None:
+    """A percentage with one decimal, None when there is nothing to measure."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def targets(locale: str) -> list[Target]:
+    """The national targets in the reader's language."""
+    from truyxuat.i18n import gettext
+
+    return [
+        Target(year=y, percent=p, label=gettext(locale, label), source=source)
+        for y, p, label, source in TARGETS
+    ]
+
+
+def current_target(locale: str, on: date) -> Target:
+    """The target that applies now: the first one not yet past, else the last one."""
+    every = targets(locale)
+    return next((t for t in every if t.year >= on.year), every[-1])
+
+
+def ocop_coverage(
+    db: Session, principal: Principal, bounds: Sequence[datetime], as_of: date, locale: str
+) -> OcopCoverage:
+    """OCOP products with traceability data against all OCOP products, now and by month."""
+    from truyxuat.i18n import gettext
+
+    products = list(
+        db.scalars(
+            select(Product)
+            .where(
+                Product.ocop_stars.is_not(None),
+                Product.created_at < bounds[-1],
+                read_filter(principal, Product.org_id, (Product.origin_province_code,)),
+            )
+            .order_by(Product.gtin)
+        )
+    )
+    cutoff = bounds[-1]
+    firsts = [(p, first_data_at(db, p)) for p in products]
+    covered = [p for p, at in firsts if at is not None and at < cutoff]
+    stars: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for product, at in firsts:
+        stars[int(product.ocop_stars or 0)][0] += 1
+        stars[int(product.ocop_stars or 0)][1] += int(at is not None and at < cutoff)
+    monthly: list[float | None] = []
+    for end in bounds[1:]:
+        existing = [(p, at) for p, at in firsts if _aware(p.created_at) < end]
+        done = sum(1 for _, at in existing if at is not None and at < end)
+        monthly.append(_percent(done, len(existing)))
+    return OcopCoverage(
+        products=len(products),
+        with_data=len(covered),
+        percent=_percent(len(covered), len(products)),
+        by_stars=[
+            StarCoverage(stars=s, products=n, with_data=d) for s, (n, d) in sorted(stars.items())
+        ],
+        monthly_percent=monthly,
+        target=current_target(locale, as_of),
+        targets=targets(locale),
+        definition=gettext(locale, TRACEABILITY_DATA),
+    )
+
+
+def _owner_principal(product: Product, province: str | None) -> Principal:
+    """The producer's own view of its product, so every viewer gets the same compliance answer."""
+    return Principal(
+        label="oversight:dashboard",
+        grants=(Grant(product.org_id, Role.org_staff, province),),
+        active_org_id=product.org_id,
+    )
+
+
+def moit_coverage(db: Session, principal: Principal, locale: str) -> list[MoitGroupCoverage]:
+    """Each MOIT mandatory group: its products and whether they carry the minimum data."""
+    from truyxuat.i18n import gettext
+
+    rows = db.execute(
+        select(Product, Organization.name, Organization.province_code)
+        .join(Organization, Organization.id == Product.org_id)
+        .where(
+            Product.moit_group.is_not(None),
+            Product.is_active,
+            read_filter(principal, Product.org_id, (Product.origin_province_code,)),
+        )
+        .order_by(Product.moit_group, Product.gtin)
+    ).all()
+    items: dict[MoitGroup, list[ProductCheck]] = defaultdict(list)
+    for product, org_name, province in rows:
+        try:
+            report = check_product(db, _owner_principal(product, province), product.gtin)
+        except NotFound:  # deleted meanwhile: nothing to report on
+            continue
+        assert product.moit_group is not None
+        items[product.moit_group].append(
+            ProductCheck(
+                gtin=product.gtin,
+                name=report.product,
+                org_name=org_name,
+                compliant=not report.missing,
+                missing=report.missing,
+            )
+        )
+    out: list[MoitGroupCoverage] = []
+    for group in MoitGroup:
+        checks = items.get(group, [])
+        done = sum(1 for c in checks if c.compliant)
+        out.append(
+            MoitGroupCoverage(
+                group=group.value,
+                label=gettext(locale, MOIT_LABELS[group]),
+                products=len(checks),
+                with_data=done,
+                percent=_percent(done, len(checks)),
+                items=checks,
+            )
+        )
+    return out
+
+
+def _scan_scope(principal: Principal) -> ColumnElement[bool]:
+    """Scans of the products the caller may read (a scan carries only the GTIN it resolved)."""
+    return Scan.gtin.in_(
+        select(Product.gtin).where(
+            read_filter(principal, Product.org_id, (Product.origin_province_code,))
+        )
+    )
+
+
+def stamp_flow(db: Session, principal: Principal, bounds: Sequence[datetime]) -> StampFlow:
+    """Stamps ordered (print runs), activated and scanned in each month."""
+    empty = [0] * (len(bounds) - 1)
+    ordered = _monthly(
+        db,
+        StampRun.created_at,
+        bounds,
+        read_filter(principal, StampRun.org_id),
+        weight=StampRun.count,
+    )
+    activated = _monthly(db, Stamp.activated_at, bounds, read_filter(principal, Stamp.org_id))
+    scanned = _monthly(db, Scan.scanned_at, bounds, _scan_scope(principal))
+    return StampFlow(
+        ordered=ordered.get(None, empty),
+        activated=activated.get(None, empty),
+        scanned=scanned.get(None, empty),
+    )
+
+
+def _places(db: Session) -> list[tuple[float, float, str]]:
+    """Registered places with coordinates and their province, for locating scans.
+
+    Only (lat, lon, province) leave this function, never whose place it is.
+    """
+    places = [
+        (float(lat or 0), float(lon or 0), str(code))
+        for lat, lon, code in db.execute(
+            select(Facility.latitude, Facility.longitude, Facility.province_code).where(
+                Facility.latitude.is_not(None),
+                Facility.longitude.is_not(None),
+                Facility.province_code.is_not(None),
+            )
+        )
+    ]
+    places += [
+        (float(lat), float(lon), str(code))
+        for lat, lon, code in db.execute(
+            select(GrowingArea.centroid_lat, GrowingArea.centroid_lon, GrowingArea.province_code)
+        )
+    ]
+    return places
+
+
+def nearest_province(
+    lat: float, lon: float, places: Sequence[tuple[float, float, str]]
+) -> str | None:
+    """The province of the registered place nearest to a point (equirectangular distance)."""
+    import math
+
+    best: tuple[float, str] | None = None
+    scale = math.cos(math.radians(lat))
+    for plat, plon, code in places:
+        distance = (plat - lat) ** 2 + ((plon - lon) * scale) ** 2
+        if best is None or distance < best[0]:
+            best = (distance, code)
+    return best[1] if best else None
+
+
+def scans_by_place(
+    db: Session, principal: Principal, start: datetime, end: datetime, locale: str
+) -> tuple[int, list[ProvinceScans], list[ProductScans]]:
+    """Scans between two instants by producer province, by scan location and by product."""
+    scope = _scan_scope(principal)
+    window = (Scan.scanned_at >= start, Scan.scanned_at < end, scope)
+    total = int(db.scalar(select(func.count()).select_from(Scan).where(*window)) or 0)
+    by_producer = {
+        code: int(n)
+        for code, n in db.execute(
+            select(Organization.province_code, func.count(Scan.id))
+            .select_from(Scan)
+            .join(Product, Product.gtin == Scan.gtin)
+            .join(Organization, Organization.id == Product.org_id)
+            .where(*window)
+            .group_by(Organization.province_code)
+        )
+    }
+    located = db.execute(
+        select(Scan.latitude, Scan.longitude, func.count())
+        .where(*window, Scan.latitude.is_not(None), Scan.longitude.is_not(None))
+        .group_by(Scan.latitude, Scan.longitude)
+    ).all()
+    by_location: dict[str | None, int] = defaultdict(int)
+    if located:
+        places = _places(db)
+        for lat, lon, n in located:
+            by_location[nearest_province(float(lat or 0), float(lon or 0), places)] += int(n)
+    codes = {c for c in by_producer} | {c for c in by_location if c is not None}
+    names: dict[str, str] = {
+        code: name
+        for code, name in db.execute(
+            select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(codes))
+        )
+    }
+    provinces = [
+        ProvinceScans(
+            province_code=code,
+            name=names.get(code or "", "—"),
+            by_producer=by_producer.get(code, 0),
+            by_location=by_location.get(code, 0),
+        )
+        for code in codes
+    ]
+    provinces.sort(key=lambda p: (-(p.by_producer + p.by_location), p.name))
+    top = db.execute(
+        select(Product.gtin, Product.names, func.count(Scan.id).label("n"))
+        .select_from(Scan)
+        .join(Product, Product.gtin == Scan.gtin)
+        .where(*window)
+        .group_by(Product.gtin, Product.names)
+        .order_by(func.count(Scan.id).desc(), Product.gtin)
+        .limit(TOP_PRODUCTS)
+    ).all()
+    products = [
+        ProductScans(gtin=gtin, name=_product_name(names_, locale), scans=int(n))
+        for gtin, names_, n in top
+    ]
+    return total, provinces, products
+
+
+def _product_name(names: dict[str, Any] | None, locale: str) -> str:
+    """A product's name in the reader's language, else Vietnamese, else any."""
+    names = names or {}
+    return str(names.get(locale) or names.get("vi") or next(iter(names.values()), ""))
+
+
+def expiring_certificates(
+    db: Session, principal: Principal, today: date, days: int = EXPIRING_DAYS
+) -> list[ExpiringCertificate]:
+    """Live certificates whose validity ends within `days` days, soonest first."""
+    rows = db.execute(
+        select(Certification, Organization.name)
+        .join(Organization, Organization.id == Certification.org_id)
+        .where(
+            read_filter(principal, Certification.org_id, ()),
+            Certification.revoked_at.is_(None),
+            Certification.valid_to >= today,
+            Certification.valid_to <= today + timedelta(days=days),
+        )
+        .order_by(Certification.valid_to, Certification.number)
+    ).all()
+    return [
+        ExpiringCertificate(
+            id=cert.id,
+            scheme=cert.scheme.value,
+            number=cert.number,
+            org_name=org_name,
+            valid_to=cert.valid_to,
+            days_left=(cert.valid_to - today).days,
+            suspended=cert.suspended_at is not None,
+            url=f"/registry/certifications/{cert.id}",
+        )
+        for cert, org_name in rows
+    ]
+
+
+def actions(db: Session, principal: Principal, today: date) -> Actions:
+    """Open alerts, open violations and the open ones past their deadline."""
+    alerts = db.scalar(
+        select(func.count())
+        .select_from(Alert)
+        .where(
+            Alert.state == AlertState.open,
+            read_filter(principal, Alert.org_id, (Alert.province_code,)),
+        )
+    )
+    visible = (
+        Violation.state == ViolationState.open,
+        read_filter(principal, Violation.org_id, (Violation.province_code,)),
+    )
+    open_count = db.scalar(select(func.count()).select_from(Violation).where(*visible))
+    overdue = db.scalar(
+        select(func.count())
+        .select_from(Violation)
+        .where(*visible, Violation.deadline.is_not(None), Violation.deadline < today)
+    )
+    return Actions(
+        open_alerts=int(alerts or 0),
+        open_violations=int(open_count or 0),
+        overdue_violations=int(overdue or 0),
+    )
+
+
+def month_end(month: str) -> date:
+    """The last day of a month given as YYYY-MM (raises ValueError when malformed)."""
+    year_text, _, month_text = month.partition("-")
+    if len(year_text) != 4 or len(month_text) != 2 or not (year_text + month_text).isdigit():
+        raise ValueError(month)
+    first = date(int(year_text), int(month_text), 1)
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def last_full_month(today: date | None = None) -> str:
+    """The month before today's in Viet Nam, as YYYY-MM (the monthly report's default)."""
+    day = (today or vietnam_today()).replace(day=1) - timedelta(days=1)
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def build_dashboard(
+    db: Session, principal: Principal, *, as_of: date | None = None, locale: str = "vi"
+) -> Dashboard:
+    """Every dashboard figure as of a day in Viet Nam (default today), for the caller's scope."""
+    from truyxuat.i18n import gettext
+
+    today = as_of or vietnam_today()
+    months, bounds = month_window(today)
+    # The window ends with the day itself, not the end of its month, so "now" means now.
+    end = min(bounds[-1], datetime.combine(today + timedelta(days=1), time(), VIETNAM_TZ))
+    bounds = [*bounds[:-1], end.astimezone(UTC)]
+    scope = describe_scope(db, principal)
+    scope.label = (
+        gettext(locale, scope.label) if scope.kind in ("platform", "national") else scope.label
+    )
+    total, provinces, products = scans_by_place(db, principal, bounds[0], bounds[-1], locale)
+    return Dashboard(
+        scope=scope,
+        as_of=today,
+        months=months,
+        registry=registry_figures(db, principal, bounds),
+        ocop=ocop_coverage(db, principal, bounds, today, locale),
+        moit=moit_coverage(db, principal, locale),
+        stamps=stamp_flow(db, principal, bounds),
+        scans_total=total,
+        scans_by_province=provinces,
+        scans_by_product=products,
+        scan_mapping=gettext(locale, SCAN_MAPPING),
+        expiring_certificates=expiring_certificates(db, principal, today),
+        actions=actions(db, principal, today),
+    )
