@@ -3,7 +3,8 @@
 `truyxuat demo load` calls `load`. The data lives in plain modules (`lychee`, `ocop`, `shrimp`,
 `milk`, `beer`, `authorities`, `places`); `loader` writes it through the registry services,
 then captures the journeys of `events` through the EPCIS capture service and issues the stamp
-runs of `journeys.DEMO_STAMPS` through the stamps service. `journeys` names the well-known
+runs of `journeys.DEMO_STAMPS` through the stamps service, and records the inspection of
+`inspections` through the oversight service. `journeys` names the well-known
 lots, pallets and serials for tests. Every demo login shares `DEMO_PASSWORD` — demo data only,
 printed in the README, never for real use.
 """
@@ -63,5 +64,6 @@ def load(session: Session, *, if_empty: bool = False, settings: Settings | None 
     loader.load(CHAINS)
     loader.capture_events(events.journal(), settings)
     loader.issue_stamps(settings)
+    loader.record_inspections()
     session.flush()
     return f"{loader.summary()}; {communes} communes added"

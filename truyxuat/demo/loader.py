@@ -25,6 +25,7 @@ from truyxuat.auth.models import Role, User
 from truyxuat.auth.principal import Grant, Principal
 from truyxuat.config import Settings
 from truyxuat.demo import events as demo_events
+from truyxuat.demo import inspections as demo_inspections
 from truyxuat.demo.specs import (
     CertSpec,
     Chain,
@@ -362,6 +363,17 @@ class Loader:
     def issue_stamps(self, settings: Settings) -> None:
         """Issues, activates and voids the demo stamp runs."""
         self.counts["stamps"] += issue_demo_stamps(self.session, self.orgs, settings, LOADER_LABEL)
+
+    def record_inspections(self) -> None:
+        """Records the demo inspection and its violations as the province's inspector."""
+        self.counts["violations"] += demo_inspections.record(
+            self.session,
+            self.orgs,
+            self.areas,
+            self._principal(self.users[demo_inspections.INSPECTOR]),
+            self._principal(self.users[demo_inspections.RECORD_KEEPER]),
+        )
+        self.counts["inspections"] += 1
 
     def summary(self) -> str:
         """One line saying what was loaded and what awaits an authority."""
