@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.factories import api_headers, make_authority, make_facility, make_org, make_product
@@ -17,7 +18,8 @@ from truyxuat.epcis.validation import SCHEMA_ENV
 from truyxuat.gs1 import make_gln
 from truyxuat.oversight.models import Alert, AlertSeverity
 from truyxuat.recall.models import Recall, RecallItem, RecallItemKind, RecallSeverity
-from truyxuat.registry.models import Organization, Product
+from truyxuat.registry.models import Facility, Organization, Product
+from truyxuat.resolver.models import Scan
 
 DL = "https://id.gs1.org"
 WEEKS = 40
@@ -231,3 +233,74 @@ def test_forecast_and_risk_pages_render(
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     risk = client.get("/oversight/risk", headers=headers)
     assert risk.status_code == 200 and product.gtin in risk.text
+
+
+def test_trading_partner_sees_what_was_shipped_to_it(
+    client: TestClient, db: Session, shipped: tuple[Organization, Product, str]
+) -> None:
+    _, product, province = shipped
+    warehouse = db.scalar(select(Facility).where(Facility.province_code == province))
+    assert warehouse is not None
+    buyer = db.get(Organization, warehouse.org_id)
+    assert buyer is not None
+
+    answer = client.get(
+        f"/api/v1/oversight/forecast?gtin={product.gtin}", headers=api_headers(db, buyer)
+    )
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert len(body["history"]) == WEEKS and body["productName"] == product.names["en"]
+
+
+def test_receiving_and_scans_are_their_own_series(
+    client: TestClient, db: Session, shipped: tuple[Organization, Product, str]
+) -> None:
+    producer, product, province = shipped
+    warehouse = db.scalar(select(Facility).where(Facility.province_code == province))
+    assert warehouse is not None and warehouse.gln is not None
+    buyer = db.get(Organization, warehouse.org_id)
+    assert buyer is not None
+    received = [
+        event(
+            "ObjectEvent",
+            _when(weeks_ago),
+            action="OBSERVE",
+            bizStep="receiving",
+            epcList=[],
+            quantityList=[{"epcClass": lot(product.gtin, "R"), "quantity": 5, "uom": "TNE"}],
+            bizLocation={"id": f"{DL}/414/{warehouse.gln}"},
+        )
+        for weeks_ago in (3, 2)
+    ]
+    capture(db, buyer, received)
+    now = datetime.now(UTC)
+    db.add_all(Scan(gtin=product.gtin, scanned_at=now - timedelta(weeks=w)) for w in (1, 1, 2))
+    db.flush()
+    headers = api_headers(db, producer)
+
+    receiving = client.get(
+        f"/api/v1/oversight/forecast?gtin={product.gtin}&signal=receiving&province={province}",
+        headers=api_headers(db, buyer),
+    ).json()
+    scans = client.get(
+        f"/api/v1/oversight/forecast?gtin={product.gtin}&signal=scans", headers=headers
+    ).json()
+
+    assert [p["value"] for p in receiving["history"]] == [5000.0, 5000.0, 0.0]
+    assert receiving["unit"] == "kg" and receiving["model"]["fallback"] == "short"
+    assert scans["unit"] == "scans" and sum(p["value"] for p in scans["history"]) == 3
+
+
+def test_forecast_gap_scores_demand_that_supply_does_not_cover(
+    client: TestClient, db: Session, shipped: tuple[Organization, Product, str]
+) -> None:
+    producer, product, _ = shipped
+
+    items = client.get("/api/v1/oversight/risk", headers=api_headers(db, producer)).json()["items"]
+
+    mine = next(r for r in items if r["gtin"] == product.gtin)
+    # About 140 kg a week shipped against 10 kg a week harvested: most of the demand is a gap.
+    assert mine["recentSupply"] == pytest.approx(40.0)
+    assert mine["forecastDemand"] > 400
+    assert 15 < mine["gapPoints"] <= 20 and mine["score"] == mine["gapPoints"]

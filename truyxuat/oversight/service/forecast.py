@@ -385,8 +385,11 @@ def forecast_view(
         series.values, horizon=BACKTEST_HORIZON, origins=BACKTEST_ORIGINS, spec=result.spec
     )
     last = series.weeks[-1] if series.weeks else _last_full_week(today)
+    # The series was readable, so the product's public master data (its name) may be shown
+    # even to a trading partner that does not own the product row.
+    product = db.scalar(select(Product).where(Product.gtin == gtin))
     return ForecastView(
-        product=readable_product(db, principal, gtin),
+        product=product,
         series=series,
         forecast=result,
         future=forecasting.future_weeks(last, weeks),
