@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from truyxuat.auth.deps import DB, Caller, Locale
-from truyxuat.auth.models import Role
 from truyxuat.config import Settings
 from truyxuat.errors import Forbidden
 from truyxuat.i18n import gettext
@@ -20,7 +19,6 @@ from truyxuat.oversight.service import alerts as service
 from truyxuat.registry.schemas.common import MAX_OFFSET
 
 router = APIRouter(tags=["oversight"])
-RUNNERS = frozenset({Role.authority, Role.inspector})
 
 
 class NoteIn(BaseModel):
@@ -160,7 +158,7 @@ def run_rules(
     rule: Annotated[str | None, Query(max_length=64)] = None,
 ) -> RunOut:
     """Evaluates the rules now (authorities, inspectors and the platform)."""
-    if not (principal.is_platform_admin or principal.jurisdictions(RUNNERS)):
+    if not service.may_run(principal):
         raise Forbidden()
     settings: Settings = request.app.state.settings
     summary = service.run_rules(db, rule=rule, settings=settings)

@@ -13,13 +13,13 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from truyxuat.auth.principal import Principal, can_write, read_filter
+from truyxuat.auth.principal import OVERSIGHT_ROLES, Principal, can_write, read_filter
 from truyxuat.config import Settings, get_settings
 from truyxuat.db import utcnow
 from truyxuat.epcis.models import Subscription
@@ -57,6 +57,12 @@ STATE_LABELS: dict[str, str] = {
     AlertState.acknowledged.value: N_("Acknowledged"),
     AlertState.resolved.value: N_("Resolved"),
 }
+# An alert still open (or only acknowledged) this long after it was first seen is overdue.
+OVERDUE_AFTER: dict[AlertSeverity, timedelta] = {
+    AlertSeverity.critical: timedelta(days=1),
+    AlertSeverity.warning: timedelta(days=3),
+    AlertSeverity.info: timedelta(days=7),
+}
 # Webhook deliveries given up after this many failures in a row.
 MAX_ATTEMPTS = 10
 _CHUNK = 500
@@ -86,6 +92,18 @@ class RunSummary:
 def rule_names() -> list[str]:
     """The names of every rule, in the order they run."""
     return list(all_rules())
+
+
+def may_run(principal: Principal) -> bool:
+    """May the caller run the rules now: the platform, authorities and inspectors."""
+    return principal.is_platform_admin or bool(principal.jurisdictions(OVERSIGHT_ROLES))
+
+
+def is_overdue(alert: Alert, now: datetime | None = None) -> bool:
+    """Is the alert unresolved past the time its severity allows?"""
+    if alert.state is AlertState.resolved:
+        return False
+    return (now or utcnow()) - alert.first_seen_at > OVERDUE_AFTER[alert.severity]
 
 
 def title_text(alert: Alert, translate: Callable[[str], str] = lambda s: s) -> str:
