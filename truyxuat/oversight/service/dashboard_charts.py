@@ -141,7 +141,6 @@ def chart_table(board: Dashboard, key: str, locale: str) -> ChartTable:
                 N_("Target {year}: {percent}%"), year=target.year, percent=f"{target.percent:g}"
             ),
             y_unit="%",
-            notes=[board.ocop.definition],
         )
     if key == "moit-coverage":
         return ChartTable(
