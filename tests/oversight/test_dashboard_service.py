@@ -309,6 +309,10 @@ def test_province_authority_figures_are_hand_counted(db: Session, settings: Sett
     assert ocop.monthly_percent[-1] == 60.0
     assert ocop.target.year == 2030 and ocop.target.percent == 100.0
     assert [t.year for t in ocop.targets] == [2025, 2030]
+    # a1 (events, stamps) has data; a2 (OCOP p5, beer p8) has none.
+    orgs_cov = board.organizations_coverage
+    assert (orgs_cov.organizations, orgs_cov.with_data, orgs_cov.percent) == (2, 1, 50.0)
+    assert orgs_cov.target.percent == 100.0 and orgs_cov.target.year is None
 
     beer = next(g for g in board.moit if g.group == "beer")
     assert (beer.products, beer.with_data, beer.percent) == (2, 1, 50.0)
@@ -342,6 +346,8 @@ def test_national_authority_sees_both_provinces(db: Session, settings: Settings)
     assert board.scope.kind == "national"
     assert _figure(board, "organizations").total == 3
     assert (board.ocop.products, board.ocop.with_data, board.ocop.percent) == (7, 4, 57.1)
+    coverage = board.organizations_coverage
+    assert (coverage.organizations, coverage.with_data, coverage.percent) == (3, 2, 66.7)
     beer = next(g for g in board.moit if g.group == "beer")
     assert (beer.products, beer.with_data) == (3, 1)
     assert sum(board.stamps.ordered) == 22 and board.scans_total == 6
@@ -357,6 +363,7 @@ def test_other_province_sees_nothing_of_province_a(db: Session, settings: Settin
     assert _figure(board, "products").total == 3
     assert _figure(board, "growing_areas").total == 0
     assert (board.ocop.products, board.ocop.with_data, board.ocop.percent) == (2, 1, 50.0)
+    assert board.organizations_coverage.organizations == 1
     assert sum(board.stamps.ordered) == 7 and sum(board.stamps.activated) == 0
     assert board.scans_total == 2
     assert {p.province_code for p in board.scans_by_province} == {B}
@@ -375,6 +382,7 @@ def test_enterprise_sees_only_its_own_data(db: Session, settings: Settings) -> N
     assert _figure(board, "organizations").total == 1
     assert _figure(board, "products").total == 6
     assert (board.ocop.products, board.ocop.with_data, board.ocop.percent) == (4, 3, 75.0)
+    assert board.organizations_coverage.percent == 100.0
     beer = next(g for g in board.moit if g.group == "beer")
     assert (beer.products, beer.with_data) == (1, 1)
     assert sum(board.stamps.ordered) == 15 and board.scans_total == 4

@@ -23,6 +23,10 @@ from truyxuat.stamps.printing import find_font
 
 FONT, BOLD = "TruyxuatSans", "TruyxuatSans-Bold"
 OCOP_SENTENCE = N_("{with_data} of {products} OCOP products have traceability data ({percent}).")
+ORGANIZATION_SENTENCE = N_(
+    "{with_data} of {organizations} organizations producing key, OCOP and export goods have "
+    "traceability data."
+)
 KIND_LABELS = {
     "organizations": N_("Organizations"),
     "products": N_("Products"),
@@ -191,6 +195,30 @@ def render_pdf(board: dashboard.Dashboard, month: str, locale: str) -> bytes:
         table(
             [[t(N_("OCOP stars")), t(N_("Products")), t(N_("With traceability data"))]]
             + [[s.stars, s.products, s.with_data] for s in ocop.by_stars]
+        ),
+        Paragraph(escape(t(N_("Organizations producing key, OCOP and export goods"))), h2),
+        Paragraph(
+            escape(
+                t(
+                    ORGANIZATION_SENTENCE,
+                    with_data=board.organizations_coverage.with_data,
+                    organizations=board.organizations_coverage.organizations,
+                )
+                + (
+                    ""
+                    if board.organizations_coverage.percent is None
+                    else f" ({board.organizations_coverage.percent:g}%)"
+                )
+            ),
+            body,
+        ),
+        Paragraph(
+            escape(
+                f"{board.organizations_coverage.target.label}"
+                f" ({board.organizations_coverage.target.source}). "
+                + board.organizations_coverage.definition
+            ),
+            small,
         ),
         Paragraph(escape(t(N_("MOIT mandatory product groups"))), h2),
         table(

@@ -49,6 +49,12 @@ def dashboard_page(request: Request, db: DB, principal: Caller, locale: Locale) 
                 products=ocop.products,
                 percent=percent,
             ),
+            "organization_sentence": gettext(
+                locale,
+                monthly_report.ORGANIZATION_SENTENCE,
+                with_data=board.organizations_coverage.with_data,
+                organizations=board.organizations_coverage.organizations,
+            ),
             "scans_sentence": gettext(
                 locale, N_("{count} scans in the last 12 months."), count=board.scans_total
             ),

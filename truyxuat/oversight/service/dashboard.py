@@ -17,64 +17,39 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from truyxuat.auth.models import Role
-from truyxuat.auth.principal import Grant, Principal, read_filter
-from truyxuat.epcis.epc_format import DIGITAL_LINK_BASE
-from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc
-from truyxuat.errors import N_, NotFound
+from truyxuat.auth.principal import Principal, read_filter
+from truyxuat.errors import N_
 from truyxuat.oversight.models import Alert, AlertState, Violation, ViolationState
+from truyxuat.oversight.service.dashboard_coverage import (
+    PRODUCER_KINDS,
+    MoitGroupCoverage,
+    OcopCoverage,
+    OrganizationCoverage,
+    moit_coverage,
+    ocop_coverage,
+    organization_coverage,
+)
 from truyxuat.registry.models import (
     AdminUnit,
     Certification,
     CodeStatus,
     Facility,
     GrowingArea,
-    MoitGroup,
     Organization,
-    OrgKind,
     OrgStatus,
     PackingHouse,
     Product,
 )
 from truyxuat.registry.schemas.certifications import VIETNAM_TZ, vietnam_today
-from truyxuat.reports.compliance import check_product
 from truyxuat.resolver.models import Scan
 from truyxuat.stamps.models import Stamp, StampRun
 
 MONTHS = 12
 EXPIRING_DAYS = 60
 TOP_PRODUCTS = 10
-
-
-class Target(BaseModel):
-    """A national coverage target: `percent` of the products by the end of `year`."""
-
-    year: int
-    percent: float
-    label: str = Field(description="The target in the reader's language")
-    source: str = Field(description="Where the target is set")
-
-
-# The targets of the national traceability programme (Decision 100/QĐ-TTg, 2019, and its
-# follow-up): half of the key products traceable by 2025, every OCOP product by 2030.
-TARGETS: tuple[tuple[int, float, str, str], ...] = (
-    (2025, 50.0, N_("50% of key products traceable by 2025"), "Quyết định 100/QĐ-TTg"),
-    (
-        2030,
-        100.0,
-        N_("100% of OCOP products with traceability data by 2030"),
-        "Quyết định 100/QĐ-TTg",
-    ),
-)
-PRODUCER_KINDS = (OrgKind.enterprise, OrgKind.cooperative, OrgKind.household)
-TRACEABILITY_DATA = N_(
-    "An OCOP product has traceability data when its producer captured at least one EPCIS event "
-    "naming the product (its GTIN, a lot or a serialized item, as a GS1 Digital Link under "
-    "/01/{gtin}) or activated at least one stamp of it."
-)
 
 
 class Scope(BaseModel):
@@ -97,50 +72,6 @@ class RegistryFigure(BaseModel):
     )
     hectares: float | None = Field(None, description="Total declared area (growing areas)")
     hectares_by_status: dict[str, float] = {}
-
-
-class StarCoverage(BaseModel):
-    """OCOP coverage of one star rating."""
-
-    stars: int
-    products: int
-    with_data: int
-
-
-class OcopCoverage(BaseModel):
-    """OCOP products with traceability data against all OCOP products."""
-
-    products: int
-    with_data: int
-    percent: float | None
-    by_stars: list[StarCoverage]
-    monthly_percent: list[float | None] = Field(
-        description="Coverage at the end of each month of `months` (products registered by then)"
-    )
-    target: Target
-    targets: list[Target]
-    definition: str
-
-
-class ProductCheck(BaseModel):
-    """One MOIT-group product and whether it carries the Circular 02/2024 minimum data."""
-
-    gtin: str
-    name: str
-    org_name: str
-    compliant: bool
-    missing: list[str]
-
-
-class MoitGroupCoverage(BaseModel):
-    """Coverage of one of MOIT's mandatory product groups."""
-
-    group: str
-    label: str
-    products: int
-    with_data: int
-    percent: float | None
-    items: list[ProductCheck]
 
 
 class StampFlow(BaseModel):
@@ -199,6 +130,7 @@ class Dashboard(BaseModel):
     months: list[str] = Field(description="The 12 months of the trends, oldest first (YYYY-MM)")
     registry: list[RegistryFigure]
     ocop: OcopCoverage
+    organizations_coverage: OrganizationCoverage
     moit: list[MoitGroupCoverage]
     stamps: StampFlow
     scans_total: int
@@ -209,16 +141,6 @@ class Dashboard(BaseModel):
     actions: Actions
 
 
-MOIT_LABELS = {
-    MoitGroup.beer: N_("Beer"),
-    MoitGroup.alcohol: N_("Alcohol"),
-    MoitGroup.soft_drinks: N_("Soft drinks"),
-    MoitGroup.processed_milk: N_("Processed milk"),
-    MoitGroup.vegetable_oil: N_("Vegetable oil"),
-    MoitGroup.flour_starch: N_("Flour and starch"),
-    MoitGroup.confectionery: N_("Confectionery"),
-    MoitGroup.food_packaging: N_("Food packaging"),
-}
 SCAN_MAPPING = N_(
     "Scans are counted by the province of the product's producer; where the consumer shared a "
     "coarse location, also by the province of the nearest registered place (facility or "
@@ -351,159 +273,6 @@ def registry_figures(
             figure.hectares_by_status = {str(s): hectares.get(str(s), 0.0) for s in statuses}
         figures.append(figure)
     return figures
-
-
-def _event_epc_clause(gtin: str) -> ColumnElement[bool]:
-    """Identifiers naming a product: its class, or any lot or serial under its GTIN."""
-    klass = f"{DIGITAL_LINK_BASE}/01/{gtin}"
-    return or_(EpcisEventEpc.epc == klass, EpcisEventEpc.epc.startswith(klass + "/"))
-
-
-def first_data_at(db: Session, product: Product) -> datetime | None:
-    """When the product first had traceability data (see TRACEABILITY_DATA), or None."""
-    event_at = db.scalar(
-        select(func.min(EpcisEvent.record_time))
-        .join(
-            EpcisEventEpc,
-            (EpcisEventEpc.org_id == EpcisEvent.org_id)
-            & (EpcisEventEpc.event_row_id == EpcisEvent.id),
-        )
-        .where(EpcisEventEpc.org_id == product.org_id, _event_epc_clause(product.gtin))
-    )
-    stamp_at = db.scalar(
-        select(func.min(Stamp.activated_at)).where(
-            Stamp.org_id == product.org_id,
-            Stamp.gtin == product.gtin,
-            Stamp.activated_at.is_not(None),
-        )
-    )
-    found = [_aware(t) for t in (event_at, stamp_at) if t is not None]
-    return min(found) if found else None
-
-
-def _aware(value: datetime) -> datetime:
-    """A UTC-aware instant (aggregates may come back naive on SQLite)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _percent(part: int, whole: int) -> float | None:
-    """A percentage with one decimal, None when there is nothing to measure."""
-    return round(100.0 * part / whole, 1) if whole else None
-
-
-def targets(locale: str) -> list[Target]:
-    """The national targets in the reader's language."""
-    from truyxuat.i18n import gettext
-
-    return [
-        Target(year=y, percent=p, label=gettext(locale, label), source=source)
-        for y, p, label, source in TARGETS
-    ]
-
-
-def current_target(locale: str, on: date) -> Target:
-    """The target that applies now: the first one not yet past, else the last one."""
-    every = targets(locale)
-    return next((t for t in every if t.year >= on.year), every[-1])
-
-
-def ocop_coverage(
-    db: Session, principal: Principal, bounds: Sequence[datetime], as_of: date, locale: str
-) -> OcopCoverage:
-    """OCOP products with traceability data against all OCOP products, now and by month."""
-    from truyxuat.i18n import gettext
-
-    products = list(
-        db.scalars(
-            select(Product)
-            .where(
-                Product.ocop_stars.is_not(None),
-                Product.created_at < bounds[-1],
-                read_filter(principal, Product.org_id, (Product.origin_province_code,)),
-            )
-            .order_by(Product.gtin)
-        )
-    )
-    cutoff = bounds[-1]
-    firsts = [(p, first_data_at(db, p)) for p in products]
-    covered = [p for p, at in firsts if at is not None and at < cutoff]
-    stars: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for product, at in firsts:
-        stars[int(product.ocop_stars or 0)][0] += 1
-        stars[int(product.ocop_stars or 0)][1] += int(at is not None and at < cutoff)
-    monthly: list[float | None] = []
-    for end in bounds[1:]:
-        existing = [(p, at) for p, at in firsts if _aware(p.created_at) < end]
-        done = sum(1 for _, at in existing if at is not None and at < end)
-        monthly.append(_percent(done, len(existing)))
-    return OcopCoverage(
-        products=len(products),
-        with_data=len(covered),
-        percent=_percent(len(covered), len(products)),
-        by_stars=[
-            StarCoverage(stars=s, products=n, with_data=d) for s, (n, d) in sorted(stars.items())
-        ],
-        monthly_percent=monthly,
-        target=current_target(locale, as_of),
-        targets=targets(locale),
-        definition=gettext(locale, TRACEABILITY_DATA),
-    )
-
-
-def _owner_principal(product: Product, province: str | None) -> Principal:
-    """The producer's own view of its product, so every viewer gets the same compliance answer."""
-    return Principal(
-        label="oversight:dashboard",
-        grants=(Grant(product.org_id, Role.org_staff, province),),
-        active_org_id=product.org_id,
-    )
-
-
-def moit_coverage(db: Session, principal: Principal, locale: str) -> list[MoitGroupCoverage]:
-    """Each MOIT mandatory group: its products and whether they carry the minimum data."""
-    from truyxuat.i18n import gettext
-
-    rows = db.execute(
-        select(Product, Organization.name, Organization.province_code)
-        .join(Organization, Organization.id == Product.org_id)
-        .where(
-            Product.moit_group.is_not(None),
-            Product.is_active,
-            read_filter(principal, Product.org_id, (Product.origin_province_code,)),
-        )
-        .order_by(Product.moit_group, Product.gtin)
-    ).all()
-    items: dict[MoitGroup, list[ProductCheck]] = defaultdict(list)
-    for product, org_name, province in rows:
-        try:
-            report = check_product(db, _owner_principal(product, province), product.gtin)
-        except NotFound:  # deleted meanwhile: nothing to report on
-            continue
-        assert product.moit_group is not None
-        items[product.moit_group].append(
-            ProductCheck(
-                gtin=product.gtin,
-                name=report.product,
-                org_name=org_name,
-                compliant=not report.missing,
-                missing=report.missing,
-            )
-        )
-    out: list[MoitGroupCoverage] = []
-    for group in MoitGroup:
-        checks = items.get(group, [])
-        done = sum(1 for c in checks if c.compliant)
-        out.append(
-            MoitGroupCoverage(
-                group=group.value,
-                label=gettext(locale, MOIT_LABELS[group]),
-                products=len(checks),
-                with_data=done,
-                percent=_percent(done, len(checks)),
-                items=checks,
-            )
-        )
-    return out
 
 
 def _scan_scope(principal: Principal) -> ColumnElement[bool]:
@@ -734,6 +503,7 @@ def build_dashboard(
         months=months,
         registry=registry_figures(db, principal, bounds),
         ocop=ocop_coverage(db, principal, bounds, today, locale),
+        organizations_coverage=organization_coverage(db, principal, bounds[-1], locale),
         moit=moit_coverage(db, principal, locale),
         stamps=stamp_flow(db, principal, bounds),
         scans_total=total,
