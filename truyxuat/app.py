@@ -17,6 +17,7 @@ from truyxuat.auth.deps import DB
 from truyxuat.config import Settings, get_settings
 from truyxuat.db import make_engine, make_sessionmaker
 from truyxuat.web import problems
+from truyxuat.web.ratelimit import RateLimit, limiters
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 # Pages load only our own scripts and styles; htmx injects a small inline style.
@@ -102,6 +103,16 @@ def create_app(
     problems.install(app)
 
     app.add_middleware(SecurityHeaders)
+    # Added last, so it runs first: a storm is refused before any other work is done for it.
+    app.add_middleware(
+        RateLimit,
+        limiters=limiters(
+            settings.scan_rate_per_second,
+            settings.scan_rate_burst,
+            settings.public_form_rate_per_minute,
+            settings.public_form_rate_burst,
+        ),
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

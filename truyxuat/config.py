@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     """A serial first scanned longer ago than this warns of a copied stamp."""
     resolver_cache_seconds: float = 30.0
     """How long a lot's passport (journey, certificates, map) is reused before being re-read."""
+    scan_rate_per_second: float = 10.0
+    """Consumer scans (resolver requests) one client address may make per second, sustained
+    (0 turns the limit off); each serving process counts on its own."""
+    scan_rate_burst: int = 60
+    """Scans one client address may make at once before the per-second rate applies."""
+    public_form_rate_per_minute: float = 30.0
+    """Passport form posts (PIN check, fake report, photo) per client address per minute."""
+    public_form_rate_burst: int = 20
+    """Passport form posts one client address may make at once."""
     ledger_origin: str = "truyxuat.example/ledger"
     """The ledger's name: the origin line of its checkpoints and its signing key's name."""
     ledger_key: str = ""
