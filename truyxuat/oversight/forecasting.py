@@ -26,10 +26,9 @@ MIN_MODEL_POINTS = 6
 # Candidate seasons in weeks: a month, a quarter, a year. A season is tried only with at
 # least two full cycles of history.
 SEASONS = (4, 13, 52)
-# Above this season length the initial seasonal states come from the first two cycles
-# (statsmodels' heuristic) rather than being estimated: 52 extra free parameters make the
-# fit ~100 times slower for no better forecast.
-HEURISTIC_SEASON = 13
+# Seasonal models take their initial states from the first two cycles (statsmodels'
+# heuristic) rather than estimating them: 4 to 52 extra free parameters make a fit 5 to 100
+# times slower for no better forecast.
 LEVELS = (80, 95)
 _Z = {80: 1.2815515655446004, 95: 1.959963984540054}
 
@@ -192,7 +191,7 @@ def _fit(values: np.ndarray, spec: ModelSpec, horizon: int) -> Forecast | None:
     """Fits one model and forecasts; None when it fails or gives non-finite numbers."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-    heuristic = bool(spec.season and spec.season > HEURISTIC_SEASON)
+    heuristic = spec.season is not None
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # statsmodels warns on convergence and on degenerate likelihoods: a bad fit is
@@ -220,10 +219,12 @@ def _fit(values: np.ndarray, spec: ModelSpec, horizon: int) -> Forecast | None:
         np.all(np.isfinite(a)) for a in (*lows.values(), *highs.values())
     ):
         return None
-    # AICc with k = the fitted parameters plus the error variance. Estimated initial states
-    # are fitted, so they count; heuristic ones (the yearly season) are computed from the
-    # first two cycles before fitting and do not, as in statsmodels' own AICc.
-    k = len(result.params) + 1
+    # AICc with k = smoothing parameters + initial states + the error variance, as in
+    # Hyndman's ets. Heuristic initial states are computed from the data too, so they count
+    # like estimated ones (statsmodels leaves them out of its AICc, which would favour
+    # seasonal models with spurious seasons on short, noisy histories).
+    states = 1 + int(spec.trend) + (spec.season or 0)
+    k = len(result.params) + (states if heuristic else 0) + 1
     llf = float(result.llf)
     if not math.isfinite(llf) or n - k - 1 <= 0:
         return None

@@ -64,6 +64,7 @@ def _chart(view: service.ForecastView, locale: str) -> str:
         gettext(locale, N_("History")),
         gettext(locale, N_("Forecast")),
         gettext(locale, N_("95% prediction interval")),
+        joined=True,
     )
     unit = gettext(locale, UNIT_LABELS.get(view.series.unit, view.series.unit))
     return charts.line_chart(

@@ -154,44 +154,47 @@ def _product_filter(principal: Principal) -> Any:
     return read_filter(principal, Product.org_id, (Product.origin_province_code,))
 
 
-def _gtin_hits(db: Session, principal: Principal, gtin: str | None) -> Any:
-    """The (org_id, event row id) of readable events naming the GTIN (any, when None)."""
-    statement = select(EpcisEventEpc.org_id, EpcisEventEpc.event_row_id).where(
-        event_read_filter(db, principal, EpcisEventEpc.org_id, EpcisEventEpc.event_row_id)
-    )
-    if gtin is not None:
-        base = f"{DIGITAL_LINK_BASE}/01/{gtin}"
-        statement = statement.where(
-            or_(EpcisEventEpc.epc == base, EpcisEventEpc.epc.like(base + "/%"))
+def _gtin_hits(db: Session, principal: Principal, gtin: str) -> Any:
+    """The (org_id, event row id) of readable events naming the GTIN."""
+    base = f"{DIGITAL_LINK_BASE}/01/{gtin}"
+    return (
+        select(EpcisEventEpc.org_id, EpcisEventEpc.event_row_id)
+        .where(
+            event_read_filter(db, principal, EpcisEventEpc.org_id, EpcisEventEpc.event_row_id),
+            or_(EpcisEventEpc.epc == base, EpcisEventEpc.epc.like(base + "/%")),
         )
-    return statement.distinct().subquery()
+        .distinct()
+        .subquery()
+    )
 
 
 def _events(
     db: Session, principal: Principal, gtin: str | None, since: datetime
 ) -> list[EpcisEvent]:
-    """Readable events naming the GTIN since a time, less those declared erroneous."""
-    hits = _gtin_hits(db, principal, gtin)
+    """Readable events naming the GTIN (any, when None) since a time, less those declared
+    erroneous."""
     declared = aliased(EpcisEvent)
-    statement = (
-        select(EpcisEvent)
-        .join(hits, and_(EpcisEvent.org_id == hits.c.org_id, EpcisEvent.id == hits.c.event_row_id))
-        .where(
-            EpcisEvent.event_time >= since,
-            EpcisEvent.error_declared.is_(False),
-            not_(
-                select(declared.id)
-                .where(
-                    declared.org_id == EpcisEvent.org_id,
-                    declared.event_id == EpcisEvent.event_id,
-                    declared.error_declared.is_(True),
-                )
-                .exists()
-            ),
-        )
-        .order_by(EpcisEvent.event_time)
+    statement = select(EpcisEvent).where(
+        EpcisEvent.event_time >= since,
+        EpcisEvent.error_declared.is_(False),
+        not_(
+            select(declared.id)
+            .where(
+                declared.org_id == EpcisEvent.org_id,
+                declared.event_id == EpcisEvent.event_id,
+                declared.error_declared.is_(True),
+            )
+            .exists()
+        ),
     )
-    return list(db.scalars(statement))
+    if gtin is None:
+        statement = statement.where(event_read_filter(db, principal))
+    else:
+        hits = _gtin_hits(db, principal, gtin)
+        statement = statement.join(
+            hits, and_(EpcisEvent.org_id == hits.c.org_id, EpcisEvent.id == hits.c.event_row_id)
+        )
+    return list(db.scalars(statement.order_by(EpcisEvent.event_time)))
 
 
 def _elements(
@@ -398,17 +401,29 @@ def forecast_view(
 
 
 def chart_table(
-    view: ForecastView, history_label: str, forecast_label: str, band_label: str
+    view: ForecastView,
+    history_label: str,
+    forecast_label: str,
+    band_label: str,
+    *,
+    joined: bool = False,
 ) -> tuple[list[str], list[charts.Series], charts.Band]:
     """History and forecast on one week axis: history solid, forecast dashed, the 95 %
-    interval as a band (for the chart and its CSV/XLSX table)."""
+    interval as a band (for the chart and its CSV/XLSX table).
+
+    `joined` starts the forecast line at the last week of history so the chart draws one
+    continuous line; the tables keep the forecast column to forecast weeks only.
+    """
     history, result = view.series, view.forecast
     labels = [w.isoformat() for w in (*history.weeks, *view.future)]
     before: list[float | None] = [None] * len(history.weeks)
     after: list[float | None] = [None] * len(view.future)
+    lead = list(before)
+    if joined and history.values:
+        lead[-1] = history.values[-1]
     series = [
         charts.Series(history_label, [*history.values, *after]),
-        charts.Series(forecast_label, [*before, *result.mean], style="dashed"),
+        charts.Series(forecast_label, [*lead, *result.mean], style="dashed"),
     ]
     band = charts.Band(band_label, [*before, *result.lower[95]], [*before, *result.upper[95]])
     return labels, series, band
