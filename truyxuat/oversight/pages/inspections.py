@@ -348,7 +348,7 @@ async def add_photos(
     return redirect(f"{BASE}/{inspection_id}", "saved")
 
 
-def _inspection_of(db: Session, principal: Principal, violation_id: uuid.UUID) -> Violation:
+def _readable_violation(db: Session, principal: Principal, violation_id: uuid.UUID) -> Violation:
     """The violation (readable by the caller) a remedy or verification form is about."""
     return service.get_violation(db, principal, violation_id)
 
@@ -359,7 +359,7 @@ async def record_remedy(
 ) -> Response:
     """The organization records what it did."""
     values = form_values(await read_form(request, principal), "remedy")
-    violation = _inspection_of(db, principal, violation_id)
+    violation = _readable_violation(db, principal, violation_id)
     try:
         with db.begin_nested():
             service.record_remedy(db, principal, violation_id, values["remedy"] or "")
@@ -384,7 +384,7 @@ async def verify_remedy(
 ) -> Response:
     """The inspector accepts the remedy or sends it back with a note."""
     values = form_values(await read_form(request, principal), "decision", "note")
-    violation = _inspection_of(db, principal, violation_id)
+    violation = _readable_violation(db, principal, violation_id)
     try:
         with db.begin_nested():
             service.verify_remedy(
