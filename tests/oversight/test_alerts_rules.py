@@ -550,3 +550,38 @@ def test_run_rules_refuses_an_unknown_rule(db: Session, settings: Settings) -> N
     with pytest.raises(ValidationFailed):
         service.run_rules(db, rule="no_such_rule", settings=settings)
     assert set(service.rule_names()) == set(service.RULE_LABELS)
+
+
+def test_a_reading_on_a_pallet_is_checked_against_the_products_packed_on_it(
+    db: Session, settings: Settings
+) -> None:
+    from tests.trace.chain import _sscc
+
+    packer = make_org(db)
+    shrimp = make_product(db, packer, temperature_max=-18.0)
+    pallet = f"{DL}/00/{_sscc(packer.gs1_company_prefix or '893000001', 7)}"
+    reading = _reading(packer, shrimp.gtin, "X", -14.5)
+    del reading["quantityList"]
+    reading["epcList"] = [pallet]
+    capture(
+        db,
+        packer,
+        [
+            event(
+                "AggregationEvent",
+                "2026-11-19T08:00:00+07:00",
+                action="ADD",
+                bizStep="packing",
+                parentID=pallet,
+                childEPCs=[],
+                childQuantityList=[
+                    {"epcClass": lot(shrimp.gtin, "P1"), "quantity": 550, "uom": "KGM"}
+                ],
+                readPoint=place(packer.gln or ""),
+            ),
+            reading,
+        ],
+    )
+    found = run_twice(db, settings, TEMPERATURE_EXCURSION)
+    assert [(a.params["identifier"], a.gtin) for a in found] == [(pallet, shrimp.gtin)]
+    assert found[0].params["value"] == -14.5

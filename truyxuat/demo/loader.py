@@ -307,6 +307,8 @@ class Loader:
             ocop_year=spec.ocop_year,
             net_content=spec.net_content,
             origin_province_code=spec.origin_province_code,
+            temperature_min=spec.temperature_min,
+            temperature_max=spec.temperature_max,
         )
         product = products.create_product(self.session, self.admin, data)
         self.products[spec.key] = product

@@ -234,6 +234,7 @@ CHAIN = Chain(
             category="Thủy sản đông lạnh",
             net_content="1 kg",
             origin_province_code=CA_MAU,
+            temperature_max=-18.0,
         ),
         ProductSpec(
             key="WHITELEG-PD",
@@ -247,6 +248,7 @@ CHAIN = Chain(
             category="Thủy sản đông lạnh",
             net_content="500 g",
             origin_province_code=CA_MAU,
+            temperature_max=-18.0,
         ),
         ProductSpec(
             key="RAW-BLACK-TIGER",

@@ -140,6 +140,9 @@ class ProductSpec:
     ocop_year: int | None = None
     net_content: str = ""
     origin_province_code: str | None = None
+    # Storage range (°C) the cold-chain alert checks sensor readings against.
+    temperature_min: float | None = None
+    temperature_max: float | None = None
 
 
 @dataclass(frozen=True)

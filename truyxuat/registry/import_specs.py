@@ -423,6 +423,18 @@ SPECS: dict[ImportKind, KindSpec] = {
                     ("tỉnh xuất xứ", "xuất xứ"),
                     convert=_digits_code(2),
                 ),
+                Column(
+                    "temperature_min",
+                    "Nhiệt độ bảo quản thấp nhất (°C)",
+                    ("nhiệt độ thấp nhất", "nhiệt độ tối thiểu"),
+                    convert=_number,
+                ),
+                Column(
+                    "temperature_max",
+                    "Nhiệt độ bảo quản cao nhất (°C)",
+                    ("nhiệt độ cao nhất", "nhiệt độ tối đa"),
+                    convert=_number,
+                ),
             ),
             unique=(("gtin",),),
         ),

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exists, or_, select, tuple_
+from sqlalchemy.orm import aliased
 
-from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc, EpcisSensorReading
+from truyxuat.epcis.models import EpcisEvent, EpcisEventEpc, EpcisSensorReading, EpcRole
 from truyxuat.errors import N_
 from truyxuat.oversight.models import AlertSeverity
 from truyxuat.oversight.rules import Finding, RuleContext, at, event_evidence
@@ -87,17 +88,27 @@ def temperature_excursions(ctx: RuleContext) -> Iterator[Finding]:
         EpcisSensorReading.type.in_(TEMPERATURE_TYPES),
     )
     named: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[str, str]]] = {}
+    pallets: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
     for org_id, row_id, epc in ctx.db.execute(
         select(EpcisEventEpc.org_id, EpcisEventEpc.event_row_id, EpcisEventEpc.epc)
         .where(has_temperature)
         .distinct()
     ):
-        gtin = _gtin(epc)
+        identifier = canonical(epc)
+        gtin = _gtin(identifier)
         if gtin in ranges:
-            named.setdefault((org_id, row_id), []).append((canonical(epc), gtin))
+            named.setdefault((org_id, row_id), []).append((identifier, gtin))
+        elif gtin is None and "/00/" in identifier:
+            pallets.setdefault(identifier, []).append((org_id, row_id))
+    # A reading on a pallet (SSCC) concerns the products packed on it (AggregationEvent).
+    for pallet, gtin in _pallet_contents(ctx, sorted(pallets)):
+        if gtin in ranges:
+            for key in pallets[pallet]:
+                if (pallet, gtin) not in named.setdefault(key, []):
+                    named[key].append((pallet, gtin))
     if not named:
         return
-    found: dict[tuple[uuid.UUID, str], _Excursion] = {}
+    found: dict[tuple[uuid.UUID, str, str], _Excursion] = {}
     keys = sorted(named)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
@@ -128,7 +139,9 @@ def temperature_excursions(ctx: RuleContext) -> Iterator[Finding]:
                 worst = ranges[gtin].outside(low, high)
                 if worst is None:
                     continue
-                entry = found.setdefault((reading.org_id, identifier), _Excursion(gtin, worst))
+                entry = found.setdefault(
+                    (reading.org_id, identifier, gtin), _Excursion(gtin, worst)
+                )
                 middle = _mid(ranges[gtin])
                 if abs(worst - middle) > abs(entry.worst - middle):
                     entry.worst = worst
@@ -148,14 +161,16 @@ def temperature_excursions(ctx: RuleContext) -> Iterator[Finding]:
                         device=reading.device_id,
                     )
                 )
-    for (org_id, identifier), entry in sorted(
-        found.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])
+    for (org_id, identifier, gtin), entry in sorted(
+        found.items(), key=lambda kv: (str(kv[0][0]), kv[0][1], kv[0][2])
     ):
         gtin = entry.gtin
         rng = ranges[gtin]
         yield Finding(
             rule=TEMPERATURE_EXCURSION,
-            dedup_key=f"{org_id}:{identifier}",
+            dedup_key=(
+                f"{org_id}:{identifier}" if _gtin(identifier) else f"{org_id}:{identifier}:{gtin}"
+            ),
             severity=AlertSeverity.critical,
             org_id=org_id,
             province_code=ctx.province_of(org_id),
@@ -172,6 +187,30 @@ def temperature_excursions(ctx: RuleContext) -> Iterator[Finding]:
             evidence_url=f"/registry/products/{rng.product_id}",
             gtin=gtin,
         )
+
+
+def _pallet_contents(ctx: RuleContext, pallets: list[str]) -> Iterator[tuple[str, str]]:
+    """(pallet, GTIN) of what aggregation events packed on these pallets."""
+    parent = aliased(EpcisEventEpc)
+    child = aliased(EpcisEventEpc)
+    for start in range(0, len(pallets), _CHUNK):
+        chunk = pallets[start : start + _CHUNK]
+        for pallet, epc in ctx.db.execute(
+            select(parent.epc, child.epc)
+            .join(
+                child,
+                (child.org_id == parent.org_id) & (child.event_row_id == parent.event_row_id),
+            )
+            .where(
+                parent.role == EpcRole.parent.value,
+                parent.epc.in_(chunk),
+                child.role.in_([EpcRole.child.value, EpcRole.child_quantity.value]),
+            )
+            .distinct()
+        ):
+            gtin = _gtin(epc)
+            if gtin:
+                yield pallet, gtin
 
 
 def _mid(rng: _Range) -> float:

@@ -1,5 +1,6 @@
-"""Mass balance: an organization shipping more of a lot than it harvested, produced or
-received; and shipments that no receiving event answers after a grace period.
+"""Mass balance: an organization shipping more of a lot than it harvested, produced,
+received or unpacked from a pallet; and shipments that no receiving event answers after a
+grace period.
 
 The receipt test is the trace graph's (`trace.graph._shipment_flags`: a later receiving event
 naming what was shipped), done in SQL over every organization's events.
@@ -83,6 +84,7 @@ def mass_imbalances(ctx: RuleContext) -> Iterator[Finding]:
             or_(
                 EpcisEvent.biz_step.in_([SHIPPING, *INFLOW_STEPS]),
                 EpcisEvent.event_type == "TransformationEvent",
+                (EpcisEvent.event_type == "AggregationEvent") & (EpcisEvent.action == "DELETE"),
             ),
         )
     )
@@ -92,6 +94,9 @@ def mass_imbalances(ctx: RuleContext) -> Iterator[Finding]:
         body = event.event
         if event.event_type == "TransformationEvent":
             flows = [(a, False) for a in _quantities(body, "outputQuantityList")]
+        elif event.event_type == "AggregationEvent":
+            # Unpacking a pallet received whole makes its lots loose at this organization.
+            flows = [(a, False) for a in _quantities(body, "childQuantityList")]
         elif step == "shipping":
             flows = [(a, True) for a in _quantities(body, "quantityList")]
         elif step == "commissioning" and event.action != "ADD":

@@ -44,8 +44,21 @@ PLAIN_FIELDS = (
     "ocop_year",
     "net_content",
     "origin_province_code",
+    "temperature_min",
+    "temperature_max",
 )
+# Storage limits in °C, written with a decimal comma or point.
+TEMPERATURE_FIELDS = ("temperature_min", "temperature_max")
 FIELDS = ("org_id", "gtin", *TEXT_FIELDS, *PLAIN_FIELDS, "is_active")
+
+
+def _temperatures(values: dict[str, Any]) -> dict[str, Any]:
+    """The posted values with the temperatures' decimal comma read as a point."""
+    out = dict(values)
+    for name in TEMPERATURE_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name] = out[name].replace(",", ".").replace("−", "-")
+    return out
 
 
 def _texts(values: dict[str, Any], kind: str, stored: dict[str, Any]) -> dict[str, str]:
@@ -157,7 +170,7 @@ def new_form(request: Request, db: DB, principal: Caller) -> Response:
 @router.post(f"{BASE}/new", response_class=HTMLResponse)
 async def create(request: Request, db: DB, principal: Caller, locale: Locale) -> Response:
     """Registers a product with the same service the API uses."""
-    values = form_values(await read_form(request, principal), *FIELDS)
+    values = _temperatures(form_values(await read_form(request, principal), *FIELDS))
     try:
         data = {k: values[k] for k in ("org_id", "gtin", *PLAIN_FIELDS)}
         data["names"] = _texts(values, "name", {})
@@ -224,7 +237,7 @@ async def update(
     request: Request, db: DB, principal: Caller, locale: Locale, product_id: uuid.UUID
 ) -> Response:
     """Saves the changed fields of a product with the same service the API uses."""
-    values = form_values(await read_form(request, principal), *FIELDS[2:])
+    values = _temperatures(form_values(await read_form(request, principal), *FIELDS[2:]))
     product = service.get_product(db, principal, product_id)
     try:
         changes = changed_only({k: values[k] for k in PLAIN_FIELDS}, product)

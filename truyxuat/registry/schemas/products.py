@@ -32,12 +32,19 @@ class ProductIn(BaseModel):
     ocop_year: int | None = None
     net_content: str = Field(default="", max_length=64)
     origin_province_code: str | None = Field(default=None, max_length=16)
+    temperature_min: float | None = Field(
+        default=None, ge=-100, le=100, description="Lowest storage temperature, °C"
+    )
+    temperature_max: float | None = Field(
+        default=None, ge=-100, le=100, description="Highest storage temperature, °C"
+    )
 
 
 class ProductPatch(BaseModel):
     """Fields of a product that may change; the GTIN is its identity and may not.
 
-    Setting `ocop_stars` and `ocop_year` to null removes the OCOP rating.
+    Setting `ocop_stars` and `ocop_year` to null removes the OCOP rating; setting
+    `temperature_min` / `temperature_max` to null removes that storage limit.
     """
 
     model_config = ConfigDict(str_strip_whitespace=True)
@@ -50,6 +57,8 @@ class ProductPatch(BaseModel):
     ocop_year: int | None = None
     net_content: str | None = Field(default=None, max_length=64)
     origin_province_code: str | None = Field(default=None, max_length=16)
+    temperature_min: float | None = Field(default=None, ge=-100, le=100)
+    temperature_max: float | None = Field(default=None, ge=-100, le=100)
     is_active: bool | None = None
 
 
@@ -94,6 +103,8 @@ class ProductOut(BaseModel):
     ocop_year: int | None
     net_content: str
     origin_province_code: str | None
+    temperature_min: float | None
+    temperature_max: float | None
     is_active: bool
     images: list[ProductImageOut] = Field(default_factory=list)
     created_at: datetime

@@ -45,6 +45,8 @@ FIELDS = [
     "ocop_year",
     "net_content",
     "origin_province_code",
+    "temperature_min",
+    "temperature_max",
     "is_active",
 ]
 
@@ -121,6 +123,15 @@ def _check_ocop(stars: int | None, year: int | None) -> None:
         )
 
 
+def _check_temperatures(low: float | None, high: float | None) -> None:
+    """Checks a storage range (°C): the lowest limit may not be above the highest."""
+    if low is not None and high is not None and low > high:
+        raise invalid(
+            "temperature_max",
+            N_("The highest storage temperature must not be below the lowest"),
+        )
+
+
 def _check_province(session: Session, code: str | None) -> None:
     """Checks the origin province exists."""
     if code is None:
@@ -145,6 +156,7 @@ def create_product(session: Session, principal: Principal, data: ProductIn) -> P
     )
     values["gtin"] = _check_gtin(session, org, data.gtin)
     _check_ocop(data.ocop_stars, data.ocop_year)
+    _check_temperatures(data.temperature_min, data.temperature_max)
     _check_province(session, data.origin_province_code)
     product = Product(org_id=org.id, **values)
     session.add(product)
@@ -246,6 +258,11 @@ def update_product(
         _check_ocop(
             changes.get("ocop_stars", product.ocop_stars),
             changes.get("ocop_year", product.ocop_year),
+        )
+    if "temperature_min" in changes or "temperature_max" in changes:
+        _check_temperatures(
+            changes.get("temperature_min", product.temperature_min),
+            changes.get("temperature_max", product.temperature_max),
         )
     if "origin_province_code" in changes:
         _check_province(session, changes["origin_province_code"])
