@@ -22,7 +22,13 @@ from truyxuat.config import Settings
 from truyxuat.ledger import service as ledger
 from truyxuat.ledger.models import LedgerEntry
 from truyxuat.ledger.verify import verify_ledger
-from truyxuat.registry.models import Certification, CertScope, CodeStatus, GrowingArea
+from truyxuat.registry.models import (
+    Certification,
+    CertScope,
+    CodeStatus,
+    Facility,
+    GrowingArea,
+)
 
 HTML = {"Accept": "text/html", "Accept-Language": "vi-VN,vi;q=0.9"}
 HTML_EN = {"Accept": "text/html", "Accept-Language": "en"}
@@ -374,3 +380,36 @@ def test_rules_of_inspections_and_violations(
         headers=inspector,
     )
     assert bad_photo.status_code == 415
+
+
+def test_a_suspended_packing_house_code_shows_on_the_passport(
+    client: TestClient, db: Session, chain: lychee.Chain
+) -> None:
+    store = db.scalar(select(Facility).where(Facility.org_id == chain.retailer.id))
+    assert store is not None
+    house = make_packing_house(
+        db,
+        chain.retailer,
+        code="VN-HNPH-0001",
+        facility_id=store.id,
+        province_code="01",
+        status=CodeStatus.approved,
+    )
+    assert "VN-HNPH-0001" in passport(client, chain)
+    inspector = api_headers(db, make_authority(db, province_code="01"), Role.inspector)
+    inspection = inspect(client, inspector, chain.retailer.id, packing_house_id=str(house.id))
+    violate(
+        client,
+        inspector,
+        inspection["id"],
+        suspends_type="packing_house",
+        suspends_id=str(house.id),
+    )
+    page = passport(client, chain, HTML_EN)
+    section = page[page.index('id="packing-houses"') :]
+    assert 'data-status="suspended"' in section and "Code suspended" in section
+    # The producer's province (24) does not oversee the retailer's packing house in Hà Nội.
+    bac_ninh = api_headers(db, chain.authority, Role.inspector)
+    assert (
+        client.get(f"/api/v1/oversight/inspections/{inspection['id']}", headers=bac_ninh)
+    ).status_code == 404
