@@ -52,5 +52,14 @@ def test_monthly_report_of_one_province(cli_engine: Engine, tmp_path: Path) -> N
         app, ["oversight", "report", "monthly", "--month", "2026-13", "--out", str(out)]
     )
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+    national = RUNNER.invoke(
+        app, [*args, "--org", world.national.code, "--province", "22", "--lang", "en"]
+    )
+    assert national.exit_code == 0, national.output
+    subprocess.run(["pdftotext", str(out), str(tmp_path / "n.txt")], check=True)
+    text = (tmp_path / "n.txt").read_text()
+    assert "VG-B-SOON" in text and "VG-SOON\n" not in text
+    refused = RUNNER.invoke(app, [*args, "--org", world.authority_a.code, "--province", "22"])
+    assert refused.exit_code == 2 and "oversee" in refused.output
     unknown = RUNNER.invoke(app, [*args, "--org", "NO-SUCH-ORG"])
     assert unknown.exit_code == 2 and "unknown organization code" in unknown.output

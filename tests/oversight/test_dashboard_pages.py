@@ -45,6 +45,32 @@ def test_page_shows_the_province_figures_in_both_languages(
     assert "3 of 5 OCOP products have traceability data (60 %)." in en.text
 
 
+def test_national_page_drills_into_one_province(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    world = build_world(db, settings)
+    browser = Browser(client, db).login(make_user(db, world.national, Role.authority), "en")
+    whole = browser.get("/oversight")
+    assert 'id="province-form"' in whole.text and "VG-B-SOON" in whole.text
+    one = browser.get("/oversight?province=24")
+    assert "VG-SOON" in one.text and "VG-B-SOON" not in one.text
+    assert "/oversight/charts/stamps.csv?province=24" in one.text
+    rows = list(
+        csv.reader(io.StringIO(browser.get("/oversight/charts/stamps.csv?province=24").text))
+    )
+    assert rows[-1] == [CURRENT, "15", "10", "3"]
+    local = Browser(client, db).login(make_user(db, world.authority_a, Role.authority), "en")
+    assert 'id="province-form"' not in local.get("/oversight").text
+    refused = local.get("/oversight?province=22")
+    # The error page speaks the Accept-Language of the request (Vietnamese by default).
+    assert refused.status_code == 422 and "không có thẩm quyền giám sát" in refused.text
+    api = client.get(
+        "/api/v1/oversight/dashboard?province=22",
+        headers=api_headers(db, world.authority_a, Role.authority),
+    )
+    assert api.status_code == 422 and api.json()["errors"][0]["pointer"] == "#/province"
+
+
 def test_chart_downloads_keep_the_scope(
     client: TestClient, db: Session, settings: Settings
 ) -> None:

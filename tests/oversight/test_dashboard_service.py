@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from tests.factories import (
@@ -32,6 +33,7 @@ from tests.trace.chain import DL, admin, capture, event, lot, place
 from truyxuat.auth.models import Role
 from truyxuat.auth.principal import Grant, Principal
 from truyxuat.config import Settings
+from truyxuat.errors import DomainError
 from truyxuat.oversight.models import (
     Alert,
     AlertSeverity,
@@ -354,6 +356,24 @@ def test_national_authority_sees_both_provinces(db: Session, settings: Settings)
     numbers = [c.number for c in board.expiring_certificates]
     assert "VG-SOON" in numbers and "VG-B-SOON" in numbers
     assert board.actions.open_alerts == 2 and board.actions.open_violations == 3
+
+
+def test_national_view_narrowed_to_one_province(db: Session, settings: Settings) -> None:
+    world = build_world(db, settings)
+    board = dashboard.build_dashboard(db, principal_of(world.national), province=A)
+    assert board.scope.kind == "province" and board.scope.province_codes == [A]
+    assert (board.ocop.products, board.ocop.with_data, board.ocop.percent) == (5, 3, 60.0)
+    assert _figure(board, "organizations").total == 2 and board.scans_total == 4
+    assert [c.number for c in board.expiring_certificates] == ["VG-SOON"]
+    assert board.actions.open_alerts == 1 and board.actions.open_violations == 2
+    assert dashboard.province_choices(db, principal_of(world.national))
+    assert dashboard.province_choices(db, principal_of(world.authority_a)) == []
+    with pytest.raises(DomainError):
+        dashboard.build_dashboard(db, principal_of(world.authority_a), province=B)
+    with pytest.raises(DomainError):
+        dashboard.build_dashboard(db, principal_of(world.national), province="99")
+    own = dashboard.build_dashboard(db, principal_of(world.authority_a), province=A)
+    assert own.ocop.products == 5
 
 
 def test_other_province_sees_nothing_of_province_a(db: Session, settings: Settings) -> None:

@@ -48,11 +48,14 @@ def parse_month(value: str | None, today: date | None = None) -> str:
     return month
 
 
-def build_report(db: Session, principal: Principal, month: str, locale: str) -> bytes:
-    """The report of one month (YYYY-MM) for the caller's scope, as PDF bytes."""
+def build_report(
+    db: Session, principal: Principal, month: str, locale: str, province: str | None = None
+) -> bytes:
+    """The report of one month (YYYY-MM) for the caller's scope (or one province of it), as
+    PDF bytes."""
     # The current month is reported up to today: figures "as of" a future day would be guesses.
     end = min(dashboard.month_end(month), vietnam_today())
-    board = dashboard.build_dashboard(db, principal, as_of=end, locale=locale)
+    board = dashboard.build_dashboard(db, principal, as_of=end, locale=locale, province=province)
     return render_pdf(board, month, locale)
 
 

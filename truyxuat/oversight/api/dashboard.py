@@ -44,6 +44,13 @@ TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     }
 }
+ProvinceQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{2}$",
+        description="One province the caller oversees (for a national view); default all",
+    ),
+]
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The monthly report (A4 PDF)",
@@ -53,10 +60,12 @@ PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/oversight/dashboard", response_model=dashboard.Dashboard)
-def get_dashboard(db: DB, principal: Caller, locale: Locale) -> dashboard.Dashboard:
+def get_dashboard(
+    db: DB, principal: Caller, locale: Locale, province: ProvinceQuery = None
+) -> dashboard.Dashboard:
     """Every figure of the oversight dashboard for the caller's scope (province, country or
     own organization), as of today in Viet Nam."""
-    return dashboard.build_dashboard(db, principal, locale=locale)
+    return dashboard.build_dashboard(db, principal, locale=locale, province=province)
 
 
 @router.get(
@@ -68,9 +77,10 @@ def get_chart_table(
     locale: Locale,
     chart: Annotated[Chart, Path(description="Which chart")],
     format: TableFormat = TableFormat.csv,
+    province: ProvinceQuery = None,
 ) -> Response:
     """The table behind one dashboard chart, as CSV or XLSX."""
-    board = dashboard.build_dashboard(db, principal, locale=locale)
+    board = dashboard.build_dashboard(db, principal, locale=locale, province=province)
     table = chart_table(board, chart.value, locale)
     if format is TableFormat.xlsx:
         return download(table.xlsx(), XLSX, f"{chart.value}.xlsx")
@@ -85,8 +95,9 @@ def get_monthly_report(
     month: Annotated[
         str | None, Query(max_length=7, description="YYYY-MM; default the last full month")
     ] = None,
+    province: ProvinceQuery = None,
 ) -> Response:
     """The monthly oversight report as PDF, in the caller's language."""
     checked = monthly_report.parse_month(month)
-    body = monthly_report.build_report(db, principal, checked, locale)
+    body = monthly_report.build_report(db, principal, checked, locale, province)
     return download(body, PDF, f"oversight-{checked}.pdf")

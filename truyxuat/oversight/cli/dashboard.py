@@ -63,6 +63,9 @@ def monthly(
         "province); default the platform's (everything).",
     ),
     lang: Lang = typer.Option(Lang.vi, "--lang", help="Language of the report: vi or en."),
+    province: str | None = typer.Option(
+        None, "--province", help="Code of one province the organization oversees (e.g. 24)."
+    ),
 ) -> None:
     """Writes the monthly oversight report of one month as an A4 PDF."""
     factory = make_sessionmaker(make_engine(get_settings().database_url))
@@ -70,7 +73,7 @@ def monthly(
         checked = monthly_report.parse_month(month)
         with session_scope(factory) as session:
             principal = _principal(session, org, lang.value)
-            body = monthly_report.build_report(session, principal, checked, lang.value)
+            body = monthly_report.build_report(session, principal, checked, lang.value, province)
     except DomainError as exc:
         exit_with_error(exc)
     out.write_bytes(body)

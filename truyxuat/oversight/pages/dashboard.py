@@ -3,6 +3,8 @@ chart's table as CSV/XLSX, and the monthly PDF report."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -24,9 +26,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/oversight", response_class=HTMLResponse)
-def dashboard_page(request: Request, db: DB, principal: Caller, locale: Locale) -> Response:
+def dashboard_page(
+    request: Request, db: DB, principal: Caller, locale: Locale, province: str | None = None
+) -> Response:
     """The dashboard of the caller's scope: what needs action, coverage, registry, stamps."""
-    board = dashboard.build_dashboard(db, principal, locale=locale)
+    province = province or None
+    board = dashboard.build_dashboard(db, principal, locale=locale, province=province)
     charts = {chart.key: chart for chart in chart_tables(board, locale)}
     ocop = board.ocop
     percent = "—" if ocop.percent is None else f"{ocop.percent:g} %".replace(".", ",")
@@ -59,17 +64,23 @@ def dashboard_page(request: Request, db: DB, principal: Caller, locale: Locale) 
                 locale, N_("{count} scans in the last 12 months."), count=board.scans_total
             ),
             "report_month": dashboard.last_full_month(board.as_of),
+            "provinces": dashboard.province_choices(db, principal),
+            "province": province or "",
+            "suffix": f"?{urlencode({'province': province})}" if province else "",
         },
     )
 
 
 @router.get("/oversight/charts/{name}")
-def chart_download(name: str, db: DB, principal: Caller, locale: Locale) -> Response:
+def chart_download(
+    name: str, db: DB, principal: Caller, locale: Locale, province: str | None = None
+) -> Response:
     """One chart's table as `<chart>.csv` or `<chart>.xlsx`, for the same scope as the page."""
     key, _, extension = name.rpartition(".")
     if key not in CHART_KEYS or extension not in ("csv", "xlsx"):
         raise NotFound()
-    table = chart_table(dashboard.build_dashboard(db, principal, locale=locale), key, locale)
+    board = dashboard.build_dashboard(db, principal, locale=locale, province=province or None)
+    table = chart_table(board, key, locale)
     if extension == "xlsx":
         return download(table.xlsx(), XLSX, f"{key}.xlsx")
     return download(table.csv(), "text/csv; charset=utf-8", f"{key}.csv")
@@ -77,9 +88,14 @@ def chart_download(name: str, db: DB, principal: Caller, locale: Locale) -> Resp
 
 @router.get("/oversight/report.pdf")
 def report_download(
-    request: Request, db: DB, principal: Caller, locale: Locale, month: str | None = None
+    request: Request,
+    db: DB,
+    principal: Caller,
+    locale: Locale,
+    month: str | None = None,
+    province: str | None = None,
 ) -> Response:
     """The monthly report as PDF (default: the last full month)."""
     checked = monthly_report.parse_month(month)
-    body = monthly_report.build_report(db, principal, checked, locale)
+    body = monthly_report.build_report(db, principal, checked, locale, province or None)
     return download(body, PDF, f"oversight-{checked}.pdf")

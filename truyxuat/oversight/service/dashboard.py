@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from truyxuat.auth.principal import Principal, read_filter
-from truyxuat.errors import N_
+from truyxuat.auth.models import Role
+from truyxuat.auth.principal import Grant, Principal, read_filter
+from truyxuat.errors import N_, invalid
 from truyxuat.oversight.models import Alert, AlertState, Violation, ViolationState
 from truyxuat.oversight.service.dashboard_coverage import (
     PRODUCER_KINDS,
@@ -183,6 +184,42 @@ def _monthly(
         key, values = (row[0], row[1:]) if group is not None else (None, row)
         out[key] = [int(v or 0) for v in values]
     return out
+
+
+def narrowed_to_province(db: Session, principal: Principal, province: str | None) -> Principal:
+    """The caller's view of one province it oversees (a ministry or the platform drilling in).
+
+    The narrowed principal holds only an inspector grant there, in no organization, so
+    `read_filter` keeps exactly that province's rows.
+    """
+    if not province:
+        return principal
+    known = db.scalar(
+        select(AdminUnit.code).where(AdminUnit.code == province, AdminUnit.level == "province")
+    )
+    if known is None:
+        raise invalid("province", N_("No such province"))
+    if not (principal.is_platform_admin or principal.oversees(province)):
+        raise invalid("province", N_("You do not oversee this province"))
+    return Principal(
+        label=principal.label,
+        grants=(Grant(uuid.UUID(int=0), Role.inspector, province),),
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+        locale=principal.locale,
+    )
+
+
+def province_choices(db: Session, principal: Principal) -> list[tuple[str, str]]:
+    """The provinces the caller may drill into: all for a national view, else none."""
+    if not (principal.is_platform_admin or None in principal.jurisdictions()):
+        return []
+    rows = db.execute(
+        select(AdminUnit.code, AdminUnit.name)
+        .where(AdminUnit.level == "province")
+        .order_by(AdminUnit.name)
+    )
+    return [(code, name) for code, name in rows]
 
 
 def describe_scope(db: Session, principal: Principal) -> Scope:
@@ -482,11 +519,18 @@ def last_full_month(today: date | None = None) -> str:
 
 
 def build_dashboard(
-    db: Session, principal: Principal, *, as_of: date | None = None, locale: str = "vi"
+    db: Session,
+    principal: Principal,
+    *,
+    as_of: date | None = None,
+    locale: str = "vi",
+    province: str | None = None,
 ) -> Dashboard:
-    """Every dashboard figure as of a day in Viet Nam (default today), for the caller's scope."""
+    """Every dashboard figure as of a day in Viet Nam (default today), for the caller's scope
+    (or one province of it)."""
     from truyxuat.i18n import gettext
 
+    principal = narrowed_to_province(db, principal, province)
     today = as_of or vietnam_today()
     months, bounds = month_window(today)
     # The window ends with the day itself, not the end of its month, so "now" means now.
