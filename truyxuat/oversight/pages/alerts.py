@@ -22,6 +22,7 @@ from truyxuat.registry.pages.common import (
     org_names,
     page,
     pager,
+    provinces,
     redirect,
 )
 from truyxuat.web.forms import read_form
@@ -143,6 +144,7 @@ def _detail(
             **_common(locale),
             "alert": alert,
             "org_name": names.get(alert.org_id) if alert.org_id else None,
+            "province_name": dict(provinces(db)).get(alert.province_code or ""),
             "notifications": service.notifications(db, alert),
             "can_act": service.can_act(principal, alert) and alert.state is not AlertState.resolved,
             "errors": errors or {},
