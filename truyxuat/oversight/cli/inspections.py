@@ -118,7 +118,8 @@ def _violation_line(session: Session, violation: Violation, org_name: str) -> st
     suspends = ""
     if violation.suspends_type is not None:
         label = service.suspension_label(session, violation) or "?"
-        suspends = f" suspends {violation.suspends_type.value} {label}"
+        lifted = " (lifted)" if violation.state is ViolationState.verified else ""
+        suspends = f" suspends {violation.suspends_type.value} {label}{lifted}"
     return (
         f"{violation.id} {violation.state.value:8} {violation.severity.value:8} "
         f"due {violation.deadline or '—'}{late} {org_name}: {violation.rule}{suspends}"
