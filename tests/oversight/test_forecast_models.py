@@ -112,3 +112,13 @@ def test_weekly_series_uses_vietnam_weeks_and_fills_gaps() -> None:
 
     assert weeks == [date(2026, 10, 26), date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
     assert values == [1.0, 2.0, 0.0, 4.0]
+
+
+def test_quick_forecast_follows_a_trend_and_stays_non_negative() -> None:
+    rising = [float(v) for v in range(10, 40)]
+
+    ahead = forecasting.quick_forecast(rising, 4)
+
+    assert 35 < ahead[0] < ahead[-1] < 45
+    assert forecasting.quick_forecast([50.0, 30.0, 10.0, 0.0, 0.0], 8)[-1] == 0.0
+    assert forecasting.quick_forecast([], 3) == [0.0, 0.0, 0.0]

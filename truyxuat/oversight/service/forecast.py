@@ -453,7 +453,8 @@ def risk_scores(
       warning, 3 if info;
     - recalls (≤ 40): the worst open recall reaching the GTIN (class I 40, II 25, III 15),
       plus 5 per recall closed in the last year; drills do not count;
-    - forecast gap (≤ 20): 20 × the share of the next 4 weeks' forecast shipments that
+    - forecast gap (≤ 20): 20 × the share of the next 4 weeks' forecast shipments (damped
+      trend with fixed parameters, `forecasting.quick_forecast`) that
       4 × the mean weekly supply of the last 13 weeks does not cover (0 when no supply was
       ever recorded in the window: unknown is not scored).
     """
@@ -549,8 +550,8 @@ def _recall_points(
 def _gap(moves: list[Movement], last: date) -> tuple[float, float | None, float, str]:
     """Forecast shipments of the next weeks, recent supply, and the gap's points.
 
-    The forecast here is a damped-trend model fitted alone (no model search), so the ranking
-    of hundreds of products stays fast; the product's own page shows the full forecast.
+    The forecast here is damped-trend smoothing with fixed parameters (no fitting), so the
+    ranking of hundreds of products stays fast; the product's own page shows the full model.
     """
     shipped = [m for m in moves if m.kind == "shipping"]
     unit = _unit(shipped)
@@ -562,10 +563,7 @@ def _gap(moves: list[Movement], last: date) -> tuple[float, float | None, float,
     _, values = forecasting.weekly_series(
         [(m.at, m.amount) for m in shipped], first=first, last=last
     )
-    result = forecasting.forecast(
-        values, GAP_WEEKS, spec=forecasting.ModelSpec(trend=True, damped=True)
-    )
-    demand = float(sum(result.mean))
+    demand = float(sum(forecasting.quick_forecast(values, GAP_WEEKS)))
     if not made:
         return demand, None, 0.0, unit
     recent = last - timedelta(weeks=SUPPLY_WEEKS - 1)
