@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import SHARED_DATA
 from tests.factories import (
     api_headers,
+    make_authority,
     make_certification,
     make_facility,
     make_growing_area,
@@ -144,6 +145,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/recalls/{recall_id}"): R(MEMBER, "recall_id"),
     ("POST", "/api/v1/recalls/{recall_id}/acknowledge"): R(MEMBER, "recall_id"),
     ("POST", "/api/v1/recalls/{recall_id}/close"): R(MEMBER, "recall_id"),
+    # Inspections and violations: authorities and inspectors of the jurisdiction record and
+    # verify; the inspected organization reads its own and records the remedy.
+    ("POST", "/api/v1/oversight/inspections"): R(DECIDER),
+    ("GET", "/api/v1/oversight/inspections"): R(MEMBER),
+    ("GET", "/api/v1/oversight/inspections/{inspection_id}"): R(MEMBER, "inspection_id"),
+    ("POST", "/api/v1/oversight/inspections/{inspection_id}/photos"): R(MEMBER, "inspection_id"),
+    ("POST", "/api/v1/oversight/inspections/{inspection_id}/violations"): R(
+        DECIDER, "inspection_id"
+    ),
+    ("GET", "/api/v1/oversight/violations"): R(MEMBER),
+    ("GET", "/api/v1/oversight/violations/{violation_id}"): R(MEMBER, "violation_id"),
+    ("POST", "/api/v1/oversight/violations/{violation_id}/remedy"): R(MEMBER, "violation_id"),
+    ("POST", "/api/v1/oversight/violations/{violation_id}/verify"): R(DECIDER, "violation_id"),
     # An organization's own webhook log (authorities' jurisdiction does not reach it).
     ("GET", "/api/v1/webhooks/deliveries"): R(MEMBER),
     ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): R(MEMBER, "delivery_id"),
@@ -217,6 +231,17 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/packing-houses/{house_id}/decision"): {"status": "approved"},
     ("POST", "/api/v1/stamp-runs/{run_id}/activate"): {"lot": "L1"},
     ("POST", "/api/v1/stamp-runs/{run_id}/void"): {"reason": "damaged roll"},
+    ("POST", "/api/v1/oversight/inspections"): {
+        "org_id": "{org_id}",
+        "inspected_on": "2026-01-01",
+        "result": "compliant",
+    },
+    ("POST", "/api/v1/oversight/inspections/{inspection_id}/violations"): {
+        "rule": "Thông tư 02/2024/TT-BKHCN Điều 5",
+        "severity": "minor",
+    },
+    ("POST", "/api/v1/oversight/violations/{violation_id}/remedy"): {"remedy": "Đã khắc phục"},
+    ("POST", "/api/v1/oversight/violations/{violation_id}/verify"): {"accept": True},
     ("POST", "/epcis/queries/{name}/subscriptions"): {
         "dest": "https://erp.example/hook",
         "signatureToken": "shared-secret",
@@ -227,6 +252,11 @@ UPLOADS = {
         "cert.pdf",
         b"%PDF-1.4\n%%EOF\n",
         "application/pdf",
+    ),
+    ("POST", "/api/v1/oversight/inspections/{inspection_id}/photos"): (
+        "site.png",
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 64,
+        "image/png",
     ),
     ("POST", "/api/v1/products/{product_id}/images"): (
         "photo.png",
@@ -388,6 +418,21 @@ def strangers_objects(client: TestClient, db: Session, monkeypatch: pytest.Monke
         post=lambda url, body, headers: 200,  # the receiver is outside the machine
     )
     ids["delivery_id"] = str(delivery.delivery.id)
+    inspector = api_headers(db, make_authority(db, province_code=a.province_code), Role.inspector)
+    inspection = client.post(
+        "/api/v1/oversight/inspections",
+        json={"org_id": str(a.id), "inspected_on": "2026-11-20", "result": "violations"},
+        headers=inspector,
+    )
+    assert inspection.status_code == 201, inspection.text
+    ids["inspection_id"] = inspection.json()["id"]
+    violation = client.post(
+        f"/api/v1/oversight/inspections/{ids['inspection_id']}/violations",
+        json={"rule": "Thông tư 02/2024/TT-BKHCN Điều 5", "severity": "minor"},
+        headers=inspector,
+    )
+    assert violation.status_code == 201, violation.text
+    ids["violation_id"] = violation.json()["id"]
     ids.update({k: v for k, v in PLACEHOLDERS.items() if k not in ids})
     return ids, a_headers, api_headers(db, b)
 
