@@ -44,7 +44,7 @@ _CERTIFICATE_TITLES = {
 }
 
 
-def _lapse(cert: Certification) -> tuple[str, datetime] | None:
+def _lapse(cert: Certification) -> tuple[str, datetime]:
     """Why and since when a certificate no longer holds (revoked, suspended, expired)."""
     if cert.revoked_at is not None:
         return "revoked", cert.revoked_at
@@ -75,19 +75,6 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
-
-
-def names_certificate(event: Mapping[str, Any], number: str) -> bool:
-    """Does the event's certificationInfo (or its ILMD's) name this certificate number?"""
-    ilmd = event.get("ilmd")
-    infos = [event.get("certificationInfo")]
-    if isinstance(ilmd, Mapping):
-        infos.append(ilmd.get("certificationInfo"))
-    for text in _strings(infos):
-        text = text.strip()
-        if text == number or text.endswith(("/" + number, ":" + number, "#" + number)):
-            return True
-    return False
 
 
 def _finding(
@@ -126,53 +113,81 @@ def _finding(
     )
 
 
+def certificate_numbers(event: Mapping[str, Any]) -> set[str]:
+    """The certificate numbers an event's certificationInfo (or its ILMD's) may name: each
+    text as given and its last segment after "/", ":" or "#"."""
+    ilmd = event.get("ilmd")
+    infos = [event.get("certificationInfo")]
+    if isinstance(ilmd, Mapping):
+        infos.append(ilmd.get("certificationInfo"))
+    found: set[str] = set()
+    for text in _strings(infos):
+        text = text.strip()
+        found.add(text)
+        for separator in ("/", ":", "#"):
+            found.add(text.rsplit(separator, 1)[-1])
+    found.discard("")
+    return found
+
+
 def _certificates(ctx: RuleContext) -> Iterator[Finding]:
     """Certificates named by events recorded after they lapsed."""
-    today_end = ctx.now
-    lapsed = ctx.db.scalars(
+    lapsed: dict[str, list[tuple[Certification, str, datetime]]] = {}
+    for cert in ctx.db.scalars(
         select(Certification).where(
             or_(
                 Certification.revoked_at.is_not(None),
                 Certification.suspended_at.is_not(None),
-                Certification.valid_to < today_end.date(),
+                Certification.valid_to < ctx.now.date(),
             )
         )
+    ):
+        reason, since = _lapse(cert)
+        if since <= ctx.now:
+            lapsed.setdefault(cert.number, []).append((cert, reason, since))
+    if not lapsed:
+        return
+    earliest = min(since for entries in lapsed.values() for _, _, since in entries)
+    # One pass over the events that carry certificationInfo at all (their JSON text says so),
+    # recorded since the earliest lapse, instead of one search per certificate.
+    candidates = ctx.db.scalars(
+        select(EpcisEvent)
+        .where(
+            EpcisEvent.record_time > earliest,
+            EpcisEvent.error_declared.is_(False),
+            cast(EpcisEvent.event, Text).contains("certificationInfo"),
+        )
+        .order_by(EpcisEvent.record_time.desc())
+        .execution_options(yield_per=500)
     )
-    for cert in lapsed:
-        lapse = _lapse(cert)
-        if lapse is None or lapse[1] > ctx.now:
-            continue
-        reason, since = lapse
-        # The JSON text must contain the number: a cheap filter both stores index-scan well.
-        candidates = ctx.db.scalars(
-            select(EpcisEvent)
-            .where(
-                EpcisEvent.record_time > since,
-                EpcisEvent.error_declared.is_(False),
-                cast(EpcisEvent.event, Text).contains(cert.number),
+    using: dict[uuid.UUID, list[EpcisEvent]] = {}
+    for event in candidates:
+        for number in certificate_numbers(event.event) & lapsed.keys():
+            for cert, _reason, since in lapsed[number]:
+                named = using.setdefault(cert.id, [])
+                if event.record_time > since and len(named) < _EVENT_LIMIT:
+                    named.append(event)
+    for entries in lapsed.values():
+        for cert, reason, since in entries:
+            events = using.get(cert.id)
+            if not events:
+                continue
+            yield _finding(
+                ctx,
+                key=f"certificate:{cert.id}:{reason}",
+                org_id=cert.org_id,
+                province=ctx.province_of(cert.org_id),
+                title=_CERTIFICATE_TITLES[reason],
+                params={"number": cert.number, "lapse": reason, "since": at(since)},
+                subject={
+                    "kind": "certificate",
+                    "ref": f"certificate:{cert.id}",
+                    "label": f"{cert.scheme.value} {cert.number}",
+                    "at": at(since),
+                    "url": f"/registry/certifications/{cert.id}",
+                },
+                events=events,
             )
-            .order_by(EpcisEvent.record_time.desc())
-            .limit(_EVENT_LIMIT)
-        )
-        events = [e for e in candidates if names_certificate(e.event, cert.number)]
-        if not events:
-            continue
-        yield _finding(
-            ctx,
-            key=f"certificate:{cert.id}:{reason}",
-            org_id=cert.org_id,
-            province=ctx.province_of(cert.org_id),
-            title=_CERTIFICATE_TITLES[reason],
-            params={"number": cert.number, "lapse": reason, "since": at(since)},
-            subject={
-                "kind": "certificate",
-                "ref": f"certificate:{cert.id}",
-                "label": f"{cert.scheme.value} {cert.number}",
-                "at": at(since),
-                "url": f"/registry/certifications/{cert.id}",
-            },
-            events=events,
-        )
 
 
 def _events_naming(

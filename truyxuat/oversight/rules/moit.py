@@ -8,10 +8,11 @@ registry gaps, shown there, not warnings of goods sold blind.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 
 from truyxuat.epcis.epc_format import DIGITAL_LINK_BASE
 from truyxuat.epcis.models import EpcisEventEpc
@@ -25,17 +26,18 @@ from truyxuat.stamps.models import Stamp, StampState
 UNTRACED_MANDATORY_PRODUCT = "untraced_mandatory_product"
 
 
-def _has_events(ctx: RuleContext, gtin: str) -> bool:
-    """Does any event name a lot, an item or the class of this GTIN?"""
+def _has_events(ctx: RuleContext, gtin: str, owner: uuid.UUID) -> bool:
+    """Does any event name a lot, an item or the class of this GTIN?
+
+    The owner's own events are asked first, through the (org_id, epc) index; only a product
+    its owner never recorded makes the search go through every organization's events.
+    """
     prefix = f"{DIGITAL_LINK_BASE}/01/{gtin}"
-    return (
-        ctx.db.scalar(
-            select(EpcisEventEpc.epc)
-            .where(or_(EpcisEventEpc.epc == prefix, EpcisEventEpc.epc.startswith(prefix + "/")))
-            .limit(1)
-        )
-        is not None
-    )
+    names = or_(EpcisEventEpc.epc == prefix, EpcisEventEpc.epc.startswith(prefix + "/"))
+    for scope in (EpcisEventEpc.org_id == owner, true()):
+        if ctx.db.scalar(select(EpcisEventEpc.epc).where(scope, names).limit(1)) is not None:
+            return True
+    return False
 
 
 def untraced_mandatory_products(ctx: RuleContext) -> Iterator[Finding]:
@@ -57,7 +59,7 @@ def untraced_mandatory_products(ctx: RuleContext) -> Iterator[Finding]:
         )
         if not scans and not stamps:
             continue
-        if _has_events(ctx, product.gtin):
+        if _has_events(ctx, product.gtin, product.org_id):
             continue
         url = f"/registry/products/{product.id}"
         evidence: list[dict[str, Any]] = [

@@ -30,6 +30,9 @@ PIN_BRUTE_FORCE = "pin_brute_force"
 MAX_TRAVEL_KMH = 250.0
 # One package is not scanned this often; past it (and at each doubling) a copy is suspected.
 MANY_SCANS = 200
+# Two scans too far apart for the time between them are hours apart at most (Viet Nam is
+# 1,650 km long): only the last week's scans are read, which also covers a missed cron run.
+TRAVEL_LOOKBACK = timedelta(days=7)
 # Wrong-PIN windows of a device older than this are history, not an attack under way.
 PIN_LOOKBACK = timedelta(days=7)
 _KM_PER_DEGREE = 111.2
@@ -74,7 +77,11 @@ def copied_stamps(ctx: RuleContext) -> Iterator[Finding]:
     spread_out: list[tuple[str, str]] = list(
         ctx.db.execute(
             select(Scan.gtin, Scan.serial)
-            .where(Scan.serial.is_not(None), Scan.latitude.is_not(None))
+            .where(
+                Scan.serial.is_not(None),
+                Scan.latitude.is_not(None),
+                Scan.scanned_at >= ctx.now - TRAVEL_LOOKBACK,
+            )
             .group_by(Scan.gtin, Scan.serial)
             .having(func.count() >= 2, spread * _KM_PER_DEGREE > far_km)
         )
@@ -130,7 +137,12 @@ def _impossible_travel(
     scans = list(
         ctx.db.execute(
             select(Scan.id, Scan.latitude, Scan.longitude, Scan.scanned_at)
-            .where(Scan.gtin == gtin, Scan.serial == serial, Scan.latitude.is_not(None))
+            .where(
+                Scan.gtin == gtin,
+                Scan.serial == serial,
+                Scan.latitude.is_not(None),
+                Scan.scanned_at >= ctx.now - TRAVEL_LOOKBACK,
+            )
             .order_by(Scan.scanned_at.desc())
             .limit(MAX_PLACES)
         )
