@@ -585,3 +585,25 @@ def test_a_reading_on_a_pallet_is_checked_against_the_products_packed_on_it(
     found = run_twice(db, settings, TEMPERATURE_EXCURSION)
     assert [(a.params["identifier"], a.gtin) for a in found] == [(pallet, shrimp.gtin)]
     assert found[0].params["value"] == -14.5
+
+
+def test_an_alert_inserted_by_a_concurrent_run_is_not_duplicated(
+    db: Session, settings: Settings
+) -> None:
+    from truyxuat.oversight.models import AlertSeverity
+    from truyxuat.oversight.rules import Finding
+
+    finding = Finding(
+        rule=COPIED_STAMP,
+        dedup_key="08930000000011/S1:travel",
+        severity=AlertSeverity.critical,
+        org_id=None,
+        province_code=None,
+        title="Stamp {gtin} / {serial} was scanned {count} times: it may have been copied",
+        params={"gtin": "08930000000011", "serial": "S1", "count": 3},
+        evidence=[{"kind": "scan", "ref": "scan:1"}],
+    )
+    first = service._create(db, finding, utcnow())
+    assert first is not None
+    assert service._create(db, finding, utcnow()) is None
+    assert db.scalar(select(func.count()).select_from(Alert)) == 1

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from truyxuat.auth.principal import OVERSIGHT_ROLES, Principal, can_write, read_filter
@@ -149,11 +150,16 @@ def run_rules(
             finding = findings[key]
             found = existing.get(key)
             if found is None:
-                alert = _create(db, finding, now)
-                summary.created += 1
-                summary.created_ids.append(alert.id)
-                summary.notifications += _notify(db, alert, reopened=False)
-                continue
+                created = _create(db, finding, now)
+                if created is not None:
+                    summary.created += 1
+                    summary.created_ids.append(created.id)
+                    summary.notifications += _notify(db, created, reopened=False)
+                    continue
+                # A concurrent run raised it meanwhile: refresh that one instead.
+                found = db.scalar(select(Alert).where(Alert.rule == name, Alert.dedup_key == key))
+                if found is None:  # pragma: no cover - the other run rolled back
+                    continue
             alert = found
             if alert.state is AlertState.resolved:
                 if _new_refs(alert, finding):
@@ -182,8 +188,8 @@ def _new_refs(alert: Alert, finding: Finding) -> bool:
     return bool(_refs(finding.evidence) - _refs(alert.evidence or []))
 
 
-def _create(db: Session, finding: Finding, now: datetime) -> Alert:
-    """A new alert from a finding."""
+def _create(db: Session, finding: Finding, now: datetime) -> Alert | None:
+    """A new alert from a finding; None when another run inserted it first (unique key)."""
     alert = Alert(
         rule=finding.rule,
         dedup_key=finding.dedup_key,
@@ -200,8 +206,11 @@ def _create(db: Session, finding: Finding, now: datetime) -> Alert:
         first_seen_at=now,
         last_seen_at=now,
     )
-    db.add(alert)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(alert)
+    except IntegrityError:
+        return None
     return alert
 
 
