@@ -87,7 +87,8 @@ def test_chart_downloads_keep_the_scope(
     provinces = browser.get("/oversight/charts/scans-by-province.csv").text
     assert "Bắc Ninh" in provinces
     products = browser.get("/oversight/charts/scans-by-product.csv").text
-    assert world.products["q1"].names["vi"] not in products
+    assert world.products["q1"].gtin not in products
+    assert f"{world.products['p1'].names['en']} ({world.products['p1'].gtin}),3" in products
     assert browser.get("/oversight/charts/nothing.csv").status_code == 404
     assert browser.get("/oversight/charts/stamps.pdf").status_code == 404
 

@@ -63,6 +63,11 @@ class ChartTable:
     target_label: str = ""
     y_unit: str = ""
     notes: list[str] = field(default_factory=list)
+    table_labels: list[str] | None = None  # full names for the tables when the axis shortens
+
+    def _rows(self) -> list[str]:
+        """The x labels the tables use."""
+        return self.table_labels if self.table_labels is not None else self.x_labels
 
     def svg(self, locale: str) -> str:
         """The chart as SVG markup."""
@@ -90,11 +95,11 @@ class ChartTable:
 
     def csv(self) -> str:
         """The chart's table as CSV."""
-        return charts.table_csv(self.x_header, self.x_labels, self.series)
+        return charts.table_csv(self.x_header, self._rows(), self.series)
 
     def xlsx(self) -> bytes:
         """The chart's table as an .xlsx workbook."""
-        return charts.table_xlsx(self.title, self.x_header, self.x_labels, self.series)
+        return charts.table_xlsx(self.title, self.x_header, self._rows(), self.series)
 
 
 def _short(name: str) -> str:
@@ -175,6 +180,7 @@ def chart_table(board: Dashboard, key: str, locale: str) -> ChartTable:
             kind="bar",
             x_header=t(N_("Province")),
             x_labels=[_short(p.name) for p in rows],
+            table_labels=[p.name for p in rows],
             series=[
                 Series(t(N_("Products from the province")), [float(p.by_producer) for p in rows]),
                 Series(t(N_("Scanned in the province")), [float(p.by_location) for p in rows]),
@@ -189,6 +195,7 @@ def chart_table(board: Dashboard, key: str, locale: str) -> ChartTable:
             kind="bar",
             x_header=t(N_("Product")),
             x_labels=[_short(p.name or p.gtin) for p in rows_],
+            table_labels=[f"{p.name} ({p.gtin})" for p in rows_],
             series=[Series(t(N_("Scans")), [float(p.scans) for p in rows_])],
         )
     raise NotFound()

@@ -8,12 +8,13 @@ viewers get the same answer and no other tenant's data is used.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from truyxuat.auth.models import Role
@@ -126,32 +127,48 @@ MOIT_LABELS = {
 }
 
 
-def _event_epc_clause(gtin: str) -> ColumnElement[bool]:
-    """Identifiers naming a product: its class, or any lot or serial under its GTIN."""
-    klass = f"{DIGITAL_LINK_BASE}/01/{gtin}"
-    return or_(EpcisEventEpc.epc == klass, EpcisEventEpc.epc.startswith(klass + "/"))
+# Where a GTIN starts (1-based) in a Digital Link identifier https://id.gs1.org/01/{gtin}[/...].
+_GTIN_AT = len(f"{DIGITAL_LINK_BASE}/01/") + 1
 
 
-def first_data_at(db: Session, product: Product) -> datetime | None:
-    """When the product first had traceability data (see TRACEABILITY_DATA), or None."""
-    event_at = db.scalar(
-        select(func.min(EpcisEvent.record_time))
+def first_data_times(db: Session, products: Sequence[Product]) -> dict[uuid.UUID, datetime]:
+    """When each product first had traceability data (see TRACEABILITY_DATA); products without
+    any are absent. Two grouped queries for all products, not two per product."""
+    wanted = {(p.org_id, p.gtin): p.id for p in products}
+    if not wanted:
+        return {}
+    orgs = sorted({p.org_id for p in products})
+    gtin = func.substr(EpcisEventEpc.epc, _GTIN_AT, 14)
+    after = func.substr(EpcisEventEpc.epc, _GTIN_AT + 14, 1)
+    events = db.execute(
+        select(EpcisEventEpc.org_id, gtin, func.min(EpcisEvent.record_time))
         .join(
-            EpcisEventEpc,
+            EpcisEvent,
             (EpcisEventEpc.org_id == EpcisEvent.org_id)
             & (EpcisEventEpc.event_row_id == EpcisEvent.id),
         )
-        .where(EpcisEventEpc.org_id == product.org_id, _event_epc_clause(product.gtin))
-    )
-    stamp_at = db.scalar(
-        select(func.min(Stamp.activated_at)).where(
-            Stamp.org_id == product.org_id,
-            Stamp.gtin == product.gtin,
-            Stamp.activated_at.is_not(None),
+        .where(
+            EpcisEventEpc.org_id.in_(orgs),
+            EpcisEventEpc.epc.startswith(f"{DIGITAL_LINK_BASE}/01/"),
+            # The class itself, or a lot or serial under it; never a longer key.
+            or_(after == "", after == "/"),
         )
+        .group_by(EpcisEventEpc.org_id, gtin)
     )
-    found = [_aware(t) for t in (event_at, stamp_at) if t is not None]
-    return min(found) if found else None
+    stamps = db.execute(
+        select(Stamp.org_id, Stamp.gtin, func.min(Stamp.activated_at))
+        .where(Stamp.org_id.in_(orgs), Stamp.activated_at.is_not(None))
+        .group_by(Stamp.org_id, Stamp.gtin)
+    )
+    firsts: dict[uuid.UUID, datetime] = {}
+    for org_id, code, at in [*events, *stamps]:
+        product_id = wanted.get((org_id, code))
+        if product_id is None or at is None:
+            continue
+        at = _aware(at)
+        if product_id not in firsts or at < firsts[product_id]:
+            firsts[product_id] = at
+    return firsts
 
 
 def _aware(value: datetime) -> datetime:
@@ -196,7 +213,8 @@ def ocop_coverage(
         )
     )
     cutoff = bounds[-1]
-    firsts = [(p, first_data_at(db, p)) for p in products]
+    times = first_data_times(db, products)
+    firsts = [(p, times.get(p.id)) for p in products]
     covered = [p for p, at in firsts if at is not None and at < cutoff]
     stars: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for product, at in firsts:
