@@ -95,6 +95,8 @@ ENTITIES: dict[str, tuple[type[Base], tuple[str, ...]]] = {
             "net_content",
             "origin_province_code",
             "is_active",
+            "temperature_min",
+            "temperature_max",
         ),
     ),
     "certification": (
@@ -111,6 +113,8 @@ ENTITIES: dict[str, tuple[type[Base], tuple[str, ...]]] = {
             "valid_from",
             "valid_to",
             "revoked_at",
+            "suspended_at",
+            "suspension_reason",
         ),
     ),
     "stamp_run": (

@@ -167,6 +167,7 @@ def check_product(db: Session, principal: Principal, gtin: str) -> ComplianceRep
                 & (Certification.scope_id == product.org_id),
             ),
             Certification.revoked_at.is_(None),
+            Certification.suspended_at.is_(None),
             Certification.valid_to >= today,
         )
     )
