@@ -36,3 +36,7 @@ load_mixed.main()
 from bench import federation  # noqa: E402  (appended: benchmarks are added in parallel)
 
 federation.main()
+
+from bench import forecast  # noqa: E402  (appended: benchmarks are added in parallel)
+
+forecast.main()

@@ -158,6 +158,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/oversight/violations/{violation_id}"): R(MEMBER, "violation_id"),
     ("POST", "/api/v1/oversight/violations/{violation_id}/remedy"): R(MEMBER, "violation_id"),
     ("POST", "/api/v1/oversight/violations/{violation_id}/verify"): R(DECIDER, "violation_id"),
+    # Forecasts and supply risk of the products the caller may read (a hidden GTIN is a 404).
+    ("GET", "/api/v1/oversight/forecast"): R(MEMBER),
+    ("GET", "/api/v1/oversight/risk"): R(MEMBER),
     # An organization's own webhook log (authorities' jurisdiction does not reach it).
     ("GET", "/api/v1/webhooks/deliveries"): R(MEMBER),
     ("GET", "/api/v1/webhooks/deliveries/{delivery_id}"): R(MEMBER, "delivery_id"),
