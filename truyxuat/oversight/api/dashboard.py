@@ -80,7 +80,13 @@ def get_chart_table(
     province: ProvinceQuery = None,
 ) -> Response:
     """The table behind one dashboard chart, as CSV or XLSX."""
-    board = dashboard.build_dashboard(db, principal, locale=locale, province=province)
+    board = dashboard.build_dashboard(
+        db,
+        principal,
+        locale=locale,
+        province=province,
+        with_moit=chart is Chart.moit_coverage,
+    )
     table = chart_table(board, chart.value, locale)
     if format is TableFormat.xlsx:
         return download(table.xlsx(), XLSX, f"{chart.value}.xlsx")

@@ -79,7 +79,9 @@ def chart_download(
     key, _, extension = name.rpartition(".")
     if key not in CHART_KEYS or extension not in ("csv", "xlsx"):
         raise NotFound()
-    board = dashboard.build_dashboard(db, principal, locale=locale, province=province or None)
+    board = dashboard.build_dashboard(
+        db, principal, locale=locale, province=province or None, with_moit=key == "moit-coverage"
+    )
     table = chart_table(board, key, locale)
     if extension == "xlsx":
         return download(table.xlsx(), XLSX, f"{key}.xlsx")
