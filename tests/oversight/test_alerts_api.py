@@ -209,3 +209,49 @@ def test_a_webhook_that_keeps_failing_is_given_up(db: Session, settings: Setting
         service.deliver(db, http_post=down, now=moment)
         moment = record.next_attempt_at
     assert record.state is NotificationState.failed and record.attempts == service.MAX_ATTEMPTS
+
+
+def test_a_growing_area_suspended_by_an_inspection_and_still_used_raises_an_alert(
+    db: Session, client: TestClient, settings: Settings
+) -> None:
+    from tests.factories import make_growing_area
+    from tests.trace.chain import capture, event, lot, place
+    from truyxuat.registry.models import CodeStatus
+
+    farm = make_org(db, province_code="24")
+    area = make_growing_area(db, farm, status=CodeStatus.approved)
+    inspector = api_headers(db, make_authority(db, province_code="24"), Role.inspector)
+    inspection = client.post(
+        "/api/v1/oversight/inspections",
+        json={"org_id": str(farm.id), "inspected_on": "2026-11-20", "result": "violations"},
+        headers=inspector,
+    )
+    assert inspection.status_code == 201, inspection.text
+    violation = client.post(
+        f"/api/v1/oversight/inspections/{inspection.json()['id']}/violations",
+        json={
+            "rule": "Thông tư 02/2024/TT-BKHCN Điều 5",
+            "severity": "major",
+            "suspends_type": "growing_area",
+            "suspends_id": str(area.id),
+        },
+        headers=inspector,
+    )
+    assert violation.status_code == 201, violation.text
+    db.refresh(area)
+    assert area.status is CodeStatus.suspended
+    harvest = event(
+        "ObjectEvent",
+        "2026-11-25T06:00:00+07:00",
+        action="ADD",
+        bizStep="commissioning",
+        epcList=[],
+        quantityList=[{"epcClass": lot("08930000000026", "H9"), "quantity": 80, "uom": "KGM"}],
+        readPoint=place(farm.gln or "", area.code),
+        ilmd={"tx:growingAreaCode": area.code},
+    )
+    capture(db, farm, [harvest])
+    run = client.post(f"{BASE}/run", headers=inspector, params={"rule": "invalid_code_used"})
+    assert run.status_code == 200 and run.json()["created"] == 1
+    listed = client.get(BASE, headers=inspector, params={"rule": "invalid_code_used"}).json()
+    assert listed["total"] == 1 and area.code in listed["items"][0]["title"]
