@@ -172,3 +172,11 @@ def test_svglib_reads_the_markup() -> None:
     assert drawing is not None
     # svglib measures in points (0.75 of a CSS pixel): the aspect ratio of the viewBox is kept.
     assert drawing.width / drawing.height == pytest.approx(720 / 300)
+
+
+def test_bar_categories_that_do_not_fit_are_slanted_not_dropped() -> None:
+    groups = [f"Nhóm sản phẩm số {i}" for i in range(8)]
+    root = parse(bar_chart(title="t", x_labels=groups, series=[Series("s", [1.0] * 8)]))
+    shown = [t for t in root.iter(f"{SVG}text") if t.text in groups]
+    assert [t.text for t in shown] == groups
+    assert all("rotate(-30" in (t.get("transform") or "") for t in shown)

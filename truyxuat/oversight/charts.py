@@ -124,13 +124,24 @@ class _Canvas:
         height: int,
         legend: list[tuple[str, str]],
         y_unit: str,
+        categories: Sequence[str] = (),
     ) -> None:
-        """Lays out the plot area for the given size and legend entries."""
+        """Lays out the plot area for the given size and legend entries.
+
+        `categories` are a bar chart's x labels: each must be shown, so when they do not fit
+        side by side they are slanted and the plot gives them room.
+        """
         self.title, self.width, self.height, self.y_unit = title, width, height, y_unit
         self.legend = legend
         self.left, self.right, self.top = 64.0, 16.0, 40.0
         self.legend_rows = self._legend_rows()
-        self.bottom = 30.0 + 18.0 * len(self.legend_rows)
+        self.slant = 0.0
+        if categories:
+            slot = (width - self.left - self.right) / len(categories)
+            widest = max(_text_width(label) for label in categories)
+            if widest + 6 > slot:
+                self.slant = min(0.5 * widest, 0.3 * height)  # sin 30° of the longest label
+        self.bottom = 30.0 + 18.0 * len(self.legend_rows) + self.slant
         self.plot_w = width - self.left - self.right
         self.plot_h = max(40.0, height - self.top - self.bottom)
         self.parts: list[str] = []
@@ -187,10 +198,17 @@ class _Canvas:
 
     def x_labels(self, labels: Sequence[str], centres: Sequence[float]) -> None:
         """Prints the x labels under the plot, thinned so that they do not overlap."""
-        step = _label_step(labels, self.plot_w)
+        step = 1 if self.slant else _label_step(labels, self.plot_w)
         y = self.top + self.plot_h + 16
         for index, (label, x) in enumerate(zip(labels, centres, strict=True)):
             if index % step:
+                continue
+            if self.slant:
+                self.parts.append(
+                    f'<text x="{_num(x)}" y="{_num(y - 4)}" text-anchor="end"'
+                    f' transform="rotate(-30 {_num(x)} {_num(y - 4)})" font-size="{_FONT_SIZE}"'
+                    f' fill="#333333">{_esc(label)}</text>'
+                )
                 continue
             self.parts.append(
                 f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="middle" font-size="{_FONT_SIZE}"'
@@ -213,7 +231,7 @@ class _Canvas:
 
     def legend_marks(self) -> None:
         """Draws the legend rows under the x labels."""
-        y = self.top + self.plot_h + 38
+        y = self.top + self.plot_h + 38 + self.slant
         for row in self.legend_rows:
             x = self.left
             for kind, label, item_w in row:
@@ -467,7 +485,14 @@ def bar_chart(
     legend = [(f"bar:{index}", item.label) for index, item in enumerate(series)]
     if target is not None and target_label:
         legend.append(("target", target_label))
-    canvas = _Canvas(title=title, width=width, height=height, legend=legend, y_unit=y_unit)
+    canvas = _Canvas(
+        title=title,
+        width=width,
+        height=height,
+        legend=legend,
+        y_unit=y_unit,
+        categories=x_labels,
+    )
     values = [v for item in series for v in _present(item.values)]
     if not values:
         return canvas.empty(empty_text)
