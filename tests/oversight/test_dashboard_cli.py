@@ -58,7 +58,7 @@ def test_monthly_report_of_one_province(cli_engine: Engine, tmp_path: Path) -> N
     assert national.exit_code == 0, national.output
     subprocess.run(["pdftotext", str(out), str(tmp_path / "n.txt")], check=True)
     text = (tmp_path / "n.txt").read_text()
-    assert "VG-B-SOON" in text and "VG-SOON\n" not in text
+    assert "VG-B-SOON" in text and "VG-SOON" not in text and world.a1.name not in text
     refused = RUNNER.invoke(app, [*args, "--org", world.authority_a.code, "--province", "22"])
     assert refused.exit_code == 2 and "oversee" in refused.output
     unknown = RUNNER.invoke(app, [*args, "--org", "NO-SUCH-ORG"])
