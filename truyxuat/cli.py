@@ -77,6 +77,35 @@ def demo_load(
     typer.echo(summary)
 
 
+@demo_app.command("history")
+def demo_history(
+    weeks: int = typer.Option(156, "--weeks", min=1, max=520, help="Weeks of deliveries."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if it is loaded."),
+) -> None:
+    """Loads weekly deliveries of the demo's milk and beer up to last week (for forecasts)."""
+    from truyxuat.db import session_scope
+    from truyxuat.demo import history, is_loaded
+    from truyxuat.demo.loader import _validator
+    from truyxuat.registry.schemas.certifications import vietnam_today
+
+    settings = get_settings()
+    factory = make_sessionmaker(make_engine(settings.database_url))
+    with session_scope(factory) as session:
+        if not is_loaded(session):
+            typer.secho("load the demo first: truyxuat demo load", fg="red", err=True)
+            raise typer.Exit(2)
+        if history.is_loaded(session):
+            if if_empty:
+                typer.echo("demo history already loaded: nothing to do")
+                return
+            typer.secho("the demo history is already loaded", fg="red", err=True)
+            raise typer.Exit(2)
+        count = history.load_history(
+            session, _validator(settings), today=vietnam_today(), weeks=weeks
+        )
+    typer.echo(f"demo history loaded: {count} EPCIS events over {weeks} weeks")
+
+
 @demo_app.command("urls")
 def demo_urls() -> None:
     """Prints demo scan addresses (stamps and lots) on the configured resolver base."""
