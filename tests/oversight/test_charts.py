@@ -6,6 +6,8 @@ import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from openpyxl import load_workbook
 
@@ -180,3 +182,24 @@ def test_bar_categories_that_do_not_fit_are_slanted_not_dropped() -> None:
     shown = [t for t in root.iter(f"{SVG}text") if t.text in groups]
     assert [t.text for t in shown] == groups
     assert all("rotate(-30" in (t.get("transform") or "") for t in shown)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=st.lists(st.text(max_size=30), min_size=1, max_size=8),
+    values=st.lists(
+        st.one_of(st.none(), st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)),
+        min_size=8,
+        max_size=8,
+    ),
+)
+def test_any_labels_and_values_give_well_formed_svg(
+    labels: list[str], values: list[float | None]
+) -> None:
+    row = values[: len(labels)]
+    for markup in (
+        line_chart(title=labels[0], x_labels=labels, series=[Series(labels[-1], row)], target=1),
+        bar_chart(title=labels[0], x_labels=labels, series=[Series(labels[-1], row)], stacked=True),
+    ):
+        root = parse(markup)
+        assert root.find(f"{SVG}title") is not None

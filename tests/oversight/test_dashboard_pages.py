@@ -195,3 +195,39 @@ def test_monthly_pdf_renders_in_vietnamese(
 def test_report_month_defaults_to_last_full_month() -> None:
     assert monthly_report.parse_month(None, vietnam_today()) == dashboard.last_full_month()
     assert monthly_report.parse_month(" 2026-01 ", vietnam_today().replace(year=2026, month=3))
+
+
+def test_every_download_of_province_b_holds_nothing_of_province_a(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    from truyxuat.oversight.service.dashboard_charts import CHART_KEYS
+
+    world = build_world(db, settings)
+    headers = api_headers(db, world.authority_b, Role.authority)
+    secrets = [world.products[k].gtin for k in ("p1", "p2", "p3", "p7", "p8")]
+    secrets += [world.a1.name, "Bắc Ninh"]
+    for key in CHART_KEYS:
+        for fmt in ("csv", "xlsx"):
+            response = client.get(
+                f"/api/v1/oversight/dashboard/charts/{key}?format={fmt}", headers=headers
+            )
+            assert response.status_code == 200, (key, fmt)
+            if fmt == "csv":
+                text = response.text
+            else:
+                book = load_workbook(io.BytesIO(response.content))
+                text = repr(list(book.active.iter_rows(values_only=True)))
+            assert not [s for s in secrets if s in text], (key, fmt)
+
+
+def test_enterprise_sees_its_own_dashboard(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    world = build_world(db, settings)
+    page = (
+        Browser(client, db).login(make_user(db, world.a1, Role.org_staff), "en").get("/oversight")
+    )
+    assert page.status_code == 200
+    assert f'id="dash-scope">{world.a1.name}<' in page.text
+    assert "3 of 4 OCOP products have traceability data (75 %)." in page.text
+    assert world.products["p8"].gtin not in page.text and 'id="province-form"' not in page.text
