@@ -104,4 +104,6 @@ def test_dashboard_prints_on_a4(live_app: LiveApp, chromium: Any, tmp_path: Any)
     page.goto(f"{live_app.url}/oversight")
     pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "oversight-dashboard-print.pdf").write_bytes(pdf)
     page.close()
