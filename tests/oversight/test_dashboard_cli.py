@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ def cli_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engi
     get_settings.cache_clear()
 
 
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 def test_monthly_report_of_one_province(cli_engine: Engine, tmp_path: Path) -> None:
     with Session(cli_engine, expire_on_commit=False) as session:
         world = build_world(session, get_settings())
