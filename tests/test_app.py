@@ -74,3 +74,13 @@ def test_nul_characters_are_a_validation_problem_not_a_crash(
         assert "NUL" in response.json()["errors"][0]["message"]
     else:
         assert response.status_code == 200  # SQLite stores and compares NUL like any character
+
+
+def test_error_pages_speak_the_language_the_reader_chose(client: TestClient) -> None:
+    client.cookies.set("truyxuat_lang", "en")
+    page = client.get("/no-such-page", headers={"Accept": "text/html", "Accept-Language": "vi"})
+    assert page.status_code == 404 and "Not found" in page.text
+    problem = client.get("/api/v1/no-such-thing", headers={"Accept-Language": "vi"})
+    assert problem.json()["title"] == "Not found"
+    client.cookies.set("truyxuat_lang", "vi")
+    assert client.get("/api/v1/no-such-thing").json()["title"] == "Không tìm thấy"

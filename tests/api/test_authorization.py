@@ -158,6 +158,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/oversight/violations/{violation_id}"): R(MEMBER, "violation_id"),
     ("POST", "/api/v1/oversight/violations/{violation_id}/remedy"): R(MEMBER, "violation_id"),
     ("POST", "/api/v1/oversight/violations/{violation_id}/verify"): R(DECIDER, "violation_id"),
+    # The dashboard, its chart tables and the monthly report, of what the caller may read.
+    ("GET", "/api/v1/oversight/dashboard"): R(MEMBER),
+    ("GET", "/api/v1/oversight/dashboard/charts/{chart}"): R(MEMBER),
+    ("GET", "/api/v1/oversight/report"): R(MEMBER),
     # Forecasts and supply risk of the products the caller may read (a hidden GTIN is a 404).
     ("GET", "/api/v1/oversight/forecast"): R(MEMBER),
     ("GET", "/api/v1/oversight/risk"): R(MEMBER),

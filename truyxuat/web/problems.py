@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truyxuat.errors import N_, DomainError, FieldError, ValidationFailed
-from truyxuat.i18n import gettext, negotiate
+from truyxuat.i18n import gettext
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -98,7 +98,10 @@ def document_problems(app: FastAPI) -> None:
 
 
 def _locale(request: Request) -> str:
-    return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
+    """The reader's language, chosen as for pages: ?lang=, the language cookie, the browser."""
+    from truyxuat.auth.deps import request_locale
+
+    return request_locale(request)
 
 
 def _pointer(loc: list[str | int]) -> str:
