@@ -79,7 +79,7 @@ def test_vietnamese_title_follows_the_callers_language(
     alert = copied_stamp(db, settings, org)
     headers = {**api_headers(db, org), "Accept-Language": "vi"}
     body = client.get(f"{BASE}/{alert.id}", headers=headers).json()
-    assert body["title"].startswith("Tem ") and "km" in body["title"]
+    assert body["title"].startswith("Tem ") and "cách nhau 1.138 km" in body["title"]
     assert body["rule_label"] == "Tem bị sao chép"
 
 

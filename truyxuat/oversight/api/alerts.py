@@ -99,7 +99,7 @@ def _out(alert: Alert, locale: str) -> dict[str, Any]:
         "org_id": alert.org_id,
         "province_code": alert.province_code,
         "gtin": alert.gtin,
-        "title": service.title_text(alert, lambda m: gettext(locale, m)),
+        "title": service.title_text(alert, locale),
         "title_msgid": alert.title,
         "params": alert.params or {},
         "evidence": alert.evidence or [],

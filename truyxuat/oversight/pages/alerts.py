@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 from truyxuat.auth.deps import DB, Caller, Locale
 from truyxuat.db import utcnow
 from truyxuat.errors import N_, Conflict, Forbidden, ValidationFailed
-from truyxuat.i18n import gettext
 from truyxuat.oversight.models import Alert, AlertSeverity, AlertState
 from truyxuat.oversight.service import alerts as service
 from truyxuat.registry.pages.common import (
@@ -72,7 +71,7 @@ def _common(locale: str) -> dict[str, Any]:
         "state_badges": STATE_BADGES,
         "evidence_labels": EVIDENCE_LABELS,
         "detail_labels": DETAIL_LABELS,
-        "title": lambda alert: service.title_text(alert, lambda m: gettext(locale, m)),
+        "title": lambda alert: service.title_text(alert, locale),
         "overdue": service.is_overdue,
         "age_days": lambda alert: max(0, (utcnow() - alert.first_seen_at).days),
     }

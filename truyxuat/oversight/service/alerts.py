@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from babel.numbers import format_decimal
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from truyxuat.epcis.models import Subscription
 from truyxuat.epcis.subscriptions import SIGNATURE_HEADER, HttpPost, backoff, sign
 from truyxuat.epcis.subscriptions import http_post as default_http_post
 from truyxuat.errors import N_, Conflict, Forbidden, NotFound, invalid
+from truyxuat.i18n import gettext
 from truyxuat.oversight.models import Alert, AlertNotification, AlertSeverity, AlertState
 from truyxuat.oversight.rules import MAX_EVIDENCE, Finding, RuleContext, all_rules
 from truyxuat.oversight.rules.codes import INVALID_CODE_USED
@@ -107,12 +108,28 @@ def is_overdue(alert: Alert, now: datetime | None = None) -> bool:
     return (now or utcnow()) - alert.first_seen_at > OVERDUE_AFTER[alert.severity]
 
 
-def title_text(alert: Alert, translate: Callable[[str], str] = lambda s: s) -> str:
-    """An alert's title in the reader's language (`translate` is gettext of the locale)."""
+def title_text(alert: Alert, locale: str | None = None) -> str:
+    """An alert's title in the reader's language, its numbers written the local way
+    (1.138 km, −14,5 °C in Vietnamese); English msgid and plain numbers without a locale."""
+    if locale is None:
+        text, params = alert.title, dict(alert.params or {})
+    else:
+        text = gettext(locale, alert.title)
+        params = {
+            name: _number(value, locale) if isinstance(value, int | float) else value
+            for name, value in (alert.params or {}).items()
+        }
     try:
-        return translate(alert.title).format(**(alert.params or {}))
+        return text.format(**params)
     except (KeyError, IndexError, ValueError):
-        return translate(alert.title)
+        return text
+
+
+def _number(value: float, locale: str) -> str:
+    """A number in the locale's notation, at most one decimal."""
+    if isinstance(value, bool):
+        return str(value)
+    return format_decimal(value, format="#,##0.#", locale=locale)
 
 
 def run_rules(
