@@ -62,8 +62,8 @@ def test_national_page_drills_into_one_province(
     local = Browser(client, db).login(make_user(db, world.authority_a, Role.authority), "en")
     assert 'id="province-form"' not in local.get("/oversight").text
     refused = local.get("/oversight?province=22")
-    # The error page speaks the Accept-Language of the request (Vietnamese by default).
-    assert refused.status_code == 422 and "không có thẩm quyền giám sát" in refused.text
+    # The error page speaks the language the reader chose at sign-in.
+    assert refused.status_code == 422 and "You do not oversee this province" in refused.text
     api = client.get(
         "/api/v1/oversight/dashboard?province=22",
         headers=api_headers(db, world.authority_a, Role.authority),
