@@ -137,6 +137,27 @@ def test_far_apart_scans_days_apart_are_a_journey_not_a_copy(
     assert service.run_rules(db, rule=COPIED_STAMP, settings=settings).found == 0
 
 
+def test_a_stamp_still_scanned_months_after_its_first_scan_raises_an_info_alert(
+    db: Session, settings: Settings
+) -> None:
+    org = make_org(db)
+    issued = issue(db, settings, org)
+    gtin = issued.run.gtin
+    old, fresh = sorted(issued.pins)
+    for serial, days in ((old, settings.resolver_copy_days + 30), (fresh, 10)):
+        first = scan(db, gtin, serial, None)
+        db.execute(
+            update(Scan)
+            .where(Scan.id == first.id)
+            .values(scanned_at=utcnow() - timedelta(days=days))
+        )
+        scan(db, gtin, serial, None)
+    found = run_twice(db, settings, COPIED_STAMP)
+    assert [a.dedup_key for a in found] == [f"{gtin}/{old}:long_ago"]
+    assert found[0].severity.value == "info"
+    assert found[0].params["days"] == settings.resolver_copy_days + 30
+
+
 def test_pin_brute_force_locks_the_stamp_and_raises_one_alert(
     db: Session, settings: Settings
 ) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 
 from truyxuat.errors import N_
 from truyxuat.oversight.models import AlertSeverity
@@ -86,15 +86,25 @@ def copied_stamps(ctx: RuleContext) -> Iterator[Finding]:
             .having(func.count() >= 2, spread * _KM_PER_DEGREE > far_km)
         )
     )
-    busy: list[tuple[str, str, int]] = list(
+    # The passport's other copy sign: a serial still scanned this week whose first scan is
+    # older than `resolver_copy_days` (one package is not on sale that long).
+    long_ago = ctx.now - timedelta(days=ctx.settings.resolver_copy_days)
+    recent = ctx.now - TRAVEL_LOOKBACK
+    counted: list[tuple[str, str, int, datetime]] = list(
         ctx.db.execute(
-            select(Scan.gtin, Scan.serial, func.count())
+            select(Scan.gtin, Scan.serial, func.count(), func.min(Scan.scanned_at))
             .where(Scan.serial.is_not(None))
             .group_by(Scan.gtin, Scan.serial)
-            .having(func.count() > MANY_SCANS)
+            .having(
+                or_(
+                    func.count() > MANY_SCANS,
+                    (func.min(Scan.scanned_at) < long_ago) & (func.max(Scan.scanned_at) >= recent),
+                )
+            )
         )
     )
-    pairs = sorted({(g, s) for g, s in spread_out} | {(g, s) for g, s, _ in busy})
+    busy = [(g, s, n) for g, s, n, _ in counted if n > MANY_SCANS]
+    pairs = sorted({(g, s) for g, s in spread_out} | {(g, s) for g, s, _, _ in counted})
     owners = _owners(ctx, pairs)
     for gtin, serial in spread_out:
         finding = _impossible_travel(ctx, gtin, serial, far_km, owners.get((gtin, serial)))
@@ -128,6 +138,44 @@ def copied_stamps(ctx: RuleContext) -> Iterator[Finding]:
             gtin=gtin,
             count=int(count),
         )
+    for gtin, serial, count, first in counted:
+        if first is None or _aware(first) >= long_ago:
+            continue
+        org_id = owners.get((gtin, serial))
+        days = (ctx.now - _aware(first)).days
+        yield Finding(
+            rule=COPIED_STAMP,
+            dedup_key=f"{gtin}/{serial}:long_ago",
+            severity=AlertSeverity.info,
+            org_id=org_id,
+            province_code=ctx.province_of(org_id),
+            title=N_(
+                "Stamp {gtin} / {serial} is still scanned {days} days after its first scan: "
+                "it may have been copied"
+            ),
+            params={"gtin": gtin, "serial": serial, "days": days, "count": int(count)},
+            evidence=[
+                {
+                    "kind": "scans",
+                    # A new week of scans is new evidence for a resolved alert.
+                    "ref": f"scans:week:{ctx.now:%G-W%V}",
+                    "label": f"{gtin}/{serial}",
+                    "count": int(count),
+                    "at": at(_aware(first)),
+                    "url": _stamp_link(gtin, serial),
+                }
+            ],
+            evidence_url=_stamp_link(gtin, serial),
+            gtin=gtin,
+            count=int(count),
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time from an aggregate (SQLite gives it without its UTC offset)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _impossible_travel(
