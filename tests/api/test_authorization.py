@@ -36,6 +36,7 @@ from truyxuat.app import create_app
 from truyxuat.auth.models import Role
 from truyxuat.config import Settings
 from truyxuat.epcis.validation import SCHEMA_ENV
+from truyxuat.oversight.models import Alert, AlertSeverity
 from truyxuat.webhooks import service as webhooks
 
 PUBLIC = "public"  # anyone, no credentials (consumers, witnesses, the resolver's helpers)
@@ -158,6 +159,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/oversight/violations/{violation_id}"): R(MEMBER, "violation_id"),
     ("POST", "/api/v1/oversight/violations/{violation_id}/remedy"): R(MEMBER, "violation_id"),
     ("POST", "/api/v1/oversight/violations/{violation_id}/verify"): R(DECIDER, "violation_id"),
+    # Early-warning alerts: the organization concerned and the authorities over its province
+    # read, acknowledge and resolve them; authorities and the platform run the rules.
+    ("GET", "/api/v1/oversight/alerts"): R(MEMBER),
+    ("POST", "/api/v1/oversight/alerts/run"): R(DECIDER),
+    ("GET", "/api/v1/oversight/alerts/{alert_id}"): R(MEMBER, "alert_id"),
+    ("POST", "/api/v1/oversight/alerts/{alert_id}/acknowledge"): R(MEMBER, "alert_id"),
+    ("POST", "/api/v1/oversight/alerts/{alert_id}/resolve"): R(MEMBER, "alert_id"),
     # The dashboard, its chart tables and the monthly report, of what the caller may read.
     ("GET", "/api/v1/oversight/dashboard"): R(MEMBER),
     ("GET", "/api/v1/oversight/dashboard/charts/{chart}"): R(MEMBER),
@@ -248,6 +256,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "severity": "minor",
     },
     ("POST", "/api/v1/oversight/violations/{violation_id}/remedy"): {"remedy": "Đã khắc phục"},
+    ("POST", "/api/v1/oversight/alerts/{alert_id}/acknowledge"): {"note": "Đang kiểm tra"},
+    ("POST", "/api/v1/oversight/alerts/{alert_id}/resolve"): {"note": "Đã xử lý"},
     ("POST", "/api/v1/oversight/violations/{violation_id}/verify"): {"accept": True},
     ("POST", "/epcis/queries/{name}/subscriptions"): {
         "dest": "https://erp.example/hook",
@@ -440,6 +450,19 @@ def strangers_objects(client: TestClient, db: Session, monkeypatch: pytest.Monke
     )
     assert violation.status_code == 201, violation.text
     ids["violation_id"] = violation.json()["id"]
+    alert = Alert(
+        rule="copied_stamp",
+        dedup_key=f"{product.gtin}/A1:travel",
+        severity=AlertSeverity.critical,
+        org_id=a.id,
+        province_code=a.province_code,
+        title="Copied stamp",
+        params={},
+        evidence=[],
+    )
+    db.add(alert)
+    db.flush()
+    ids["alert_id"] = str(alert.id)
     ids.update({k: v for k, v in PLACEHOLDERS.items() if k not in ids})
     return ids, a_headers, api_headers(db, b)
 
