@@ -38,6 +38,7 @@ from truyxuat.oversight.rules.moit import UNTRACED_MANDATORY_PRODUCT
 from truyxuat.oversight.rules.stamps import COPIED_STAMP, PIN_BRUTE_FORCE
 from truyxuat.recall.models import NotificationChannel, NotificationState
 from truyxuat.registry.models import Organization, OrgKind
+from truyxuat.webhooks import service as webhooks
 
 RULE_LABELS: dict[str, str] = {
     COPIED_STAMP: N_("Copied stamp"),
@@ -363,11 +364,17 @@ def deliver(
         if hook_secret is not None:
             headers[SIGNATURE_HEADER] = sign(hook_secret, body)
         record.attempts += 1
-        try:
-            status = http_post(record.target, body, headers)
-        except Exception:  # any transport failure leaves the record to retry
-            status = 0
-        if 200 <= status < 300:
+        outcome = webhooks.send(
+            db,
+            org_id=record.org_id,
+            source="alert",
+            source_id=record.id,
+            url=record.target,
+            body=body,
+            headers=headers,
+            post=http_post,
+        )
+        if outcome.ok:
             record.state = NotificationState.sent
             record.sent_at = now
             report.sent += 1
