@@ -12,8 +12,7 @@ from truyxuat.db import make_engine, make_sessionmaker, session_scope
 from truyxuat.errors import DomainError
 from truyxuat.recall import service
 from truyxuat.recall.models import Recall, RecallSeverity
-from truyxuat.registry.cli import cli_principal
-from truyxuat.registry.models import Organization, OrgKind
+from truyxuat.registry.cli import operator_of
 
 recall_app = typer.Typer(help="Recalls: open, list, notify.", no_args_is_help=True)
 
@@ -22,23 +21,7 @@ def _principal(org_code: str | None, locale: str) -> Principal:
     """The opening organization's operator (the platform's when no code is given)."""
     factory = make_sessionmaker(make_engine(get_settings().database_url))
     with session_scope(factory) as session:
-        query = select(Organization)
-        query = (
-            query.where(Organization.code == org_code)
-            if org_code
-            else query.where(Organization.kind == OrgKind.platform).order_by(Organization.code)
-        )
-        org = session.scalars(query.limit(1)).first()
-        if org is None:
-            typer.secho(
-                f"unknown organization code: {org_code}"
-                if org_code
-                else "no platform organization: pass --org",
-                fg="red",
-                err=True,
-            )
-            raise typer.Exit(2)
-        return cli_principal(org, locale)
+        return operator_of(session, org_code, locale)
 
 
 @recall_app.command("open")

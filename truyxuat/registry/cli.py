@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from truyxuat.auth.models import Role
 from truyxuat.auth.principal import Grant, Principal
@@ -51,6 +52,28 @@ def cli_principal(org: Organization, locale: str) -> Principal:
         active_org_id=org.id,
         locale=locale,
     )
+
+
+def operator_of(session: Session, org_code: str | None, locale: str) -> Principal:
+    """The named organization's operator (`cli_principal`), else the platform's; an unknown
+    code (or no platform organization) ends the command with exit code 2."""
+    query = select(Organization)
+    query = (
+        query.where(Organization.code == org_code)
+        if org_code
+        else query.where(Organization.kind == OrgKind.platform).order_by(Organization.code)
+    )
+    org = session.scalars(query.limit(1)).first()
+    if org is None:
+        typer.secho(
+            f"unknown organization code: {org_code}"
+            if org_code
+            else "no platform organization: pass --org",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return cli_principal(org, locale)
 
 
 @registry_app.command("import")

@@ -6,17 +6,13 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from truyxuat.auth.cli import exit_with_error
-from truyxuat.auth.principal import Principal
 from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker, session_scope
 from truyxuat.errors import DomainError
 from truyxuat.oversight import monthly_report
-from truyxuat.registry.cli import cli_principal
-from truyxuat.registry.models import Organization, OrgKind
+from truyxuat.registry.cli import operator_of
 
 app = typer.Typer(help="Oversight: the dashboard's monthly report.", no_args_is_help=True)
 
@@ -26,28 +22,6 @@ class Lang(StrEnum):
 
     vi = "vi"
     en = "en"
-
-
-def _principal(session: Session, org_code: str | None, locale: str) -> Principal:
-    """The named organization's operator (an authority acts as that authority), else the
-    platform's."""
-    query = select(Organization)
-    query = (
-        query.where(Organization.code == org_code)
-        if org_code
-        else query.where(Organization.kind == OrgKind.platform).order_by(Organization.code)
-    )
-    org = session.scalars(query.limit(1)).first()
-    if org is None:
-        typer.secho(
-            f"unknown organization code: {org_code}"
-            if org_code
-            else "no platform organization: pass --org",
-            fg="red",
-            err=True,
-        )
-        raise typer.Exit(2)
-    return cli_principal(org, locale)
 
 
 @app.command("monthly")
@@ -72,7 +46,7 @@ def monthly(
     try:
         checked = monthly_report.parse_month(month)
         with session_scope(factory) as session:
-            principal = _principal(session, org, lang.value)
+            principal = operator_of(session, org, lang.value)
             body = monthly_report.build_report(session, principal, checked, lang.value, province)
     except DomainError as exc:
         exit_with_error(exc)

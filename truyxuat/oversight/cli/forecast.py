@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 
 import typer
-from sqlalchemy import select
 
 from truyxuat.auth.cli import exit_with_error
-from truyxuat.auth.principal import Principal
 from truyxuat.config import get_settings
 from truyxuat.db import make_engine, make_sessionmaker, session_scope
 from truyxuat.errors import DomainError
 from truyxuat.gs1.identifiers import normalize_gtin
 from truyxuat.oversight import forecasting
 from truyxuat.oversight.service import forecast as service
-from truyxuat.registry.cli import cli_principal
-from truyxuat.registry.models import Organization, OrgKind
+from truyxuat.registry.cli import operator_of
 
 app = typer.Typer(help="Oversight: demand forecasts and supply risk.", no_args_is_help=True)
 
@@ -24,30 +21,6 @@ GTIN = typer.Option(..., "--gtin", help="The product's GTIN.")
 ORG = typer.Option(
     None, "--org", help="Code of the organization to act as (the platform's when absent)."
 )
-
-
-def _principal(session: object, org_code: str | None, locale: str) -> Principal:
-    """The operator of the given organization, or of the platform organization."""
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
-    query = select(Organization)
-    query = (
-        query.where(Organization.code == org_code)
-        if org_code
-        else query.where(Organization.kind == OrgKind.platform).order_by(Organization.code)
-    )
-    org = session.scalars(query.limit(1)).first()
-    if org is None:
-        typer.secho(
-            f"unknown organization code: {org_code}"
-            if org_code
-            else "no platform organization: pass --org",
-            fg="red",
-            err=True,
-        )
-        raise typer.Exit(2)
-    return cli_principal(org, locale)
 
 
 def _percent(value: float | None) -> str:
@@ -81,7 +54,7 @@ def show(
     factory = make_sessionmaker(make_engine(settings.database_url))
     try:
         with session_scope(factory) as session:
-            principal = _principal(session, org, settings.default_locale)
+            principal = operator_of(session, org, settings.default_locale)
             view = service.forecast_view(
                 session,
                 principal,
@@ -137,7 +110,7 @@ def backtest(
     factory = make_sessionmaker(make_engine(settings.database_url))
     try:
         with session_scope(factory) as session:
-            principal = _principal(session, org, settings.default_locale)
+            principal = operator_of(session, org, settings.default_locale)
             series = service.demand_series(
                 session,
                 principal,
@@ -169,7 +142,7 @@ def risk(
     settings = get_settings()
     factory = make_sessionmaker(make_engine(settings.database_url))
     with session_scope(factory) as session:
-        principal = _principal(session, org, settings.default_locale)
+        principal = operator_of(session, org, settings.default_locale)
         typer.echo(f"{'gtin':14}  {'score':>5}  {'alerts':>6}  {'recalls':>7}  {'gap':>5}  name")
         for r in service.risk_scores(session, principal, limit=limit):
             typer.echo(
