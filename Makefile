@@ -43,6 +43,7 @@ run: install
 	$(BIN)/truyxuat db upgrade
 	$(BIN)/truyxuat demo load --if-empty
 	$(BIN)/truyxuat demo history --if-empty
+	$(BIN)/truyxuat oversight alerts run
 	$(BIN)/truyxuat serve --host 127.0.0.1 --port 8000
 
 # Every database test runs on the embedded SQLite and on PostgreSQL (one fixture parameter).

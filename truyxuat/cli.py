@@ -82,8 +82,9 @@ def demo_history(
     weeks: int = typer.Option(156, "--weeks", min=1, max=520, help="Weeks of deliveries."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if it is loaded."),
 ) -> None:
-    """Loads weekly deliveries of the demo's milk and beer up to last week (for forecasts)."""
-    from truyxuat.db import session_scope
+    """Loads weekly deliveries of the demo's milk and beer up to last week (for forecasts) and a
+    year of consumers' scans of the demo stamps."""
+    from truyxuat.db import session_scope, utcnow
     from truyxuat.demo import history, is_loaded
     from truyxuat.demo.loader import _validator
     from truyxuat.registry.schemas.certifications import vietnam_today
@@ -103,7 +104,10 @@ def demo_history(
         count = history.load_history(
             session, _validator(settings), today=vietnam_today(), weeks=weeks
         )
-    typer.echo(f"demo history loaded: {count} EPCIS events over {weeks} weeks")
+        scanned = history.load_scans(session, now=utcnow())
+    typer.echo(
+        f"demo history loaded: {count} EPCIS events over {weeks} weeks, {scanned} consumer scans"
+    )
 
 
 @demo_app.command("urls")

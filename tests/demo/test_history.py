@@ -16,11 +16,15 @@ from sqlalchemy.orm import Session
 from tests.conftest import SHARED_DATA
 from truyxuat.auth import service as auth_service
 from truyxuat.config import Settings
+from truyxuat.db import utcnow
 from truyxuat.demo import history, load
 from truyxuat.demo import journeys as j
 from truyxuat.epcis import service as epcis_service
 from truyxuat.epcis.models import EpcisEvent
 from truyxuat.oversight import forecasting
+from truyxuat.oversight.models import Alert, AlertSeverity
+from truyxuat.oversight.service import alerts
+from truyxuat.resolver.models import Scan
 
 SCHEMA = SHARED_DATA / "epcis" / "EPCIS-JSON-Schema-2.0.1.json"
 
@@ -57,6 +61,24 @@ def test_history_loads_once_after_the_demo(db: Session, settings: Settings) -> N
     assert history.is_loaded(db)
     newest = db.scalar(select(func.max(EpcisEvent.event_time)))
     assert newest is not None and newest.date() < date(2026, 11, 30)  # up to last full week
+
+
+def test_consumer_scans_leave_the_tour_stamp_alone_and_show_one_copied_stamp(
+    db: Session, settings: Settings
+) -> None:
+    load(db, settings=settings)
+    now = utcnow()
+    assert history.load_scans(db, now=now) > 50
+    squid = j.OCOP_SQUID_STAMPS
+    tour = db.scalar(select(func.count()).where(Scan.serial == squid.active_serials[0]))
+    assert tour == 0  # `demo urls` calls it genuine: its first scan is the visitor's
+    alerts.run_rules(db, now=now)
+    copied = db.scalars(
+        select(Alert).where(Alert.rule == "copied_stamp", Alert.severity == AlertSeverity.critical)
+    ).all()
+    assert [a.dedup_key.split(":")[0] for a in copied] == [
+        f"{squid.gtin}/{squid.active_serials[1]}"
+    ]
 
 
 def test_the_beer_history_is_seasonal_enough_to_beat_naive() -> None:

@@ -2,6 +2,10 @@
 the Thăng Long distributor, and the Sông Hồng brewery's lager to the Hà Nội beverage
 distributor — each week a production lot, its shipment and its receipt, as EPCIS events.
 
+Consumers' scans of the demo's activated stamps are spread over the last twelve months in the
+places buyers live (one squid-cake stamp scanned in Hạ Long and, half an hour later, in Cà
+Mau: a copied stamp for the early warning to find).
+
 Kept apart from the five demo chains (whose events tests count exactly) and loaded by
 `truyxuat demo history`: a forecast needs a history, a chain needs a story. The weekly
 figures follow the seasons a Vietnamese distributor sees — milk higher in the school year, beer
@@ -14,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +30,9 @@ from truyxuat.epcis import service as epcis_service
 from truyxuat.epcis.models import EpcisEventEpc
 from truyxuat.epcis.validation import EpcisValidator
 from truyxuat.registry.models import Organization
+from truyxuat.resolver import scans
+from truyxuat.resolver.linkset import ItemKey
+from truyxuat.resolver.models import Scan
 
 LABEL = "demo history"
 WEEKS = 156
@@ -119,3 +126,58 @@ def load_history(
         captured += job.event_count
     session.flush()
     return captured
+
+
+# Where the demo's consumers scan (rounded as the resolver keeps them), None: place not shared.
+SCAN_PLACES: tuple[tuple[float, float] | None, ...] = (
+    (20.95, 107.07),  # Hạ Long
+    (21.03, 105.85),  # Hà Nội
+    (21.18, 106.07),  # Bắc Ninh
+    (10.78, 106.70),  # Thành phố Hồ Chí Minh
+    None,
+    (20.86, 106.68),  # Hải Phòng
+    None,
+)
+CA_MAU = (9.18, 105.15)
+
+
+def load_scans(session: Session, *, now: datetime) -> int:
+    """Logs the consumers' scans of every activated demo stamp; returns how many.
+
+    The stamp `truyxuat demo urls` calls genuine is left unscanned, so the tour's first scan is
+    its first; the next squid-cake stamp is the copied one.
+    """
+    noise = random.Random(4122026)
+    rows: list[Scan] = []
+    for run in j.DEMO_STAMPS:
+        for index, serial in enumerate(run.active_serials[1:], start=1):
+            for _ in range(noise.randint(1, 4)):
+                when = now - timedelta(days=noise.uniform(3, 360), minutes=noise.uniform(0, 600))
+                rows.append(_scan(run, serial, when, noise.choice(SCAN_PLACES), noise))
+            if run is j.OCOP_SQUID_STAMPS and index == 1:
+                copied = now - timedelta(days=2)
+                rows.append(_scan(run, serial, copied, SCAN_PLACES[0], noise))
+                rows.append(_scan(run, serial, copied + timedelta(minutes=30), CA_MAU, noise))
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def _scan(
+    run: j.DemoStampRun,
+    serial: str,
+    when: datetime,
+    where: tuple[float, float] | None,
+    noise: random.Random,
+) -> Scan:
+    """One consumer scan of a stamp, as the resolver logs it."""
+    scan = scans.new(
+        ItemKey(run.gtin, run.lot, serial),
+        run.lot,
+        "Mozilla/5.0 (Linux; Android 14) demo",
+        noise.choice(("vi", "vi", "vi", "en", "zh")),
+    )
+    scan.scanned_at = when
+    if where is not None:
+        scan.latitude, scan.longitude = scans.coarse(where[0]), scans.coarse(where[1])
+    return scan
