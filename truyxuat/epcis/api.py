@@ -5,14 +5,13 @@ and named queries (/queries) with their webhook subscriptions."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 
 from truyxuat.auth.deps import DB, Caller
 from truyxuat.db import utcnow
@@ -27,10 +26,11 @@ from truyxuat.epcis import (
 from truyxuat.epcis import xsd as xsd_module
 from truyxuat.epcis.models import CaptureJob, CaptureState, EpcisEvent, NamedQuery, Subscription
 from truyxuat.epcis.schemas import CaptureJobOut, NamedQueryIn, SubscriptionIn
-from truyxuat.errors import N_, DomainError, FieldError, ValidationFailed, invalid
-from truyxuat.i18n import gettext, negotiate
+from truyxuat.errors import N_, FieldError, invalid
+from truyxuat.i18n import negotiate
 from truyxuat.registry.service.files import PayloadTooLarge
-from truyxuat.web.problems import field_errors_json, problem
+from truyxuat.web import problems
+from truyxuat.web.problems import field_errors_json
 
 JSON_LD = "application/ld+json"
 EPCIS_CONTEXT = xml_writer.EPCIS_CONTEXT
@@ -38,36 +38,7 @@ XML_TYPES = frozenset({"application/xml", "text/xml"})
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 
 
-class ProblemRoute(APIRoute):
-    """Answers domain errors with problem+json whatever the Accept header (EPCIS clients)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        """Wraps the handler so DomainError becomes problem+json."""
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except DomainError as exc:
-                locale = negotiate(
-                    request.headers.get("accept-language"), request.query_params.get("lang")
-                )
-                errors = (
-                    field_errors_json(exc.errors, locale)
-                    if isinstance(exc, ValidationFailed)
-                    else None
-                )
-                return problem(
-                    request,
-                    exc.status,
-                    exc.type_slug,
-                    gettext(locale, exc.title),
-                    gettext(locale, exc.message, **exc.params),
-                    errors,
-                    {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
-                )
-
-        return route
+ProblemRoute = problems.problem_route()
 
 
 router = APIRouter(tags=["epcis"], route_class=ProblemRoute)

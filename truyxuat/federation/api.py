@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -13,7 +13,6 @@ from urllib.parse import unquote
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,10 +20,9 @@ from truyxuat.auth.deps import DB, Caller
 from truyxuat.auth.principal import Principal
 from truyxuat.config import Settings
 from truyxuat.epcis.service import _gc_paused
-from truyxuat.errors import N_, DomainError, Forbidden, invalid
+from truyxuat.errors import N_, Forbidden, invalid
 from truyxuat.federation import receiver, sender
 from truyxuat.federation.models import SyncNode, SyncRecord
-from truyxuat.i18n import gettext
 from truyxuat.registry.models import Product
 from truyxuat.stamps.models import Stamp
 from truyxuat.web import problems
@@ -36,36 +34,12 @@ NEXT_INDEX_HEADER = "Sync-Next-Index"
 _STAMP_PATH = re.compile(r"^/01/(\d{8,14})(?:/10/[^/]+)?/21/([^/]+)")
 
 
-class ProblemRoute(APIRoute):
-    """Answers domain errors with problem+json, the expected position in `Sync-Next-Index`."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except DomainError as exc:
-                locale = problems._locale(request)
-                errors = (
-                    problems.field_errors_json(exc.errors, locale)
-                    if hasattr(exc, "errors")
-                    else None
-                )
-                headers = None
-                if "next_index" in exc.params:
-                    headers = {NEXT_INDEX_HEADER: str(exc.params["next_index"])}
-                return problems.problem(
-                    request,
-                    exc.status,
-                    exc.type_slug,
-                    gettext(locale, exc.title),
-                    gettext(locale, exc.message, **exc.params),
-                    errors,
-                    headers,
-                )
-
-        return guarded
+# A refused batch tells the sender where the receiver's log stands.
+ProblemRoute = problems.problem_route(
+    lambda exc: (
+        {NEXT_INDEX_HEADER: str(exc.params["next_index"])} if "next_index" in exc.params else None
+    )
+)
 
 
 router = APIRouter(route_class=ProblemRoute, tags=["federation"])

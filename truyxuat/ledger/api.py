@@ -12,22 +12,20 @@ import binascii
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from truyxuat.auth.deps import DB
 from truyxuat.config import Settings
 from truyxuat.db import session_scope
-from truyxuat.errors import N_, DomainError, NotFound, invalid
-from truyxuat.i18n import gettext
+from truyxuat.errors import N_, NotFound, invalid
 from truyxuat.ledger import service
 from truyxuat.ledger.merkle import HASH_SIZE
 from truyxuat.ledger.models import LedgerEntry, LedgerTile
@@ -39,36 +37,12 @@ add_template_dir(Path(__file__).resolve().parent / "templates")
 log = logging.getLogger(__name__)
 
 
-class ProblemRoute(APIRoute):
-    """Answers domain errors with problem+json even to clients that did not ask for JSON."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except DomainError as exc:
-                locale = problems._locale(request)
-                errors = (
-                    problems.field_errors_json(exc.errors, locale)
-                    if hasattr(exc, "errors")
-                    else None
-                )
-                headers = None
-                if "tree_size" in exc.params:
-                    headers = {"Ledger-Tree-Size": str(exc.params["tree_size"])}
-                return problems.problem(
-                    request,
-                    exc.status,
-                    exc.type_slug,
-                    gettext(locale, exc.title),
-                    gettext(locale, exc.message, **exc.params),
-                    errors,
-                    headers,
-                )
-
-        return guarded
+# Witnesses and verifiers are told the tree size a refused request was checked against.
+ProblemRoute = problems.problem_route(
+    lambda exc: (
+        {"Ledger-Tree-Size": str(exc.params["tree_size"])} if "tree_size" in exc.params else None
+    )
+)
 
 
 router = APIRouter(route_class=ProblemRoute, tags=["ledger"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -156,17 +158,57 @@ def _is_api(request: Request) -> bool:
     return path.startswith(MACHINE_PREFIXES) and "text/html" not in accept
 
 
+def domain_problem(
+    request: Request, exc: DomainError, headers: dict[str, str] | None = None
+) -> Response:
+    """A domain error as problem+json in the reader's language (401 names the Bearer scheme)."""
+    locale = _locale(request)
+    errors = field_errors_json(exc.errors, locale) if isinstance(exc, ValidationFailed) else None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": "Bearer", **(headers or {})}
+    return problem(
+        request,
+        exc.status,
+        exc.type_slug,
+        gettext(locale, exc.title),
+        gettext(locale, exc.message, **exc.params),
+        errors,
+        headers,
+    )
+
+
+def problem_route(
+    extra_headers: Callable[[DomainError], dict[str, str] | None] = lambda exc: None,
+) -> type[APIRoute]:
+    """A route class answering domain errors with problem+json whatever the Accept header
+    (for machine protocols: EPCIS, the ledger, federation), with protocol headers of its own."""
+
+    class ProblemRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def guarded(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except DomainError as exc:
+                    return domain_problem(request, exc, extra_headers(exc))
+
+            return guarded
+
+    return ProblemRoute
+
+
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     """Maps a domain error to problem+json (API) or an error page (browser)."""
     assert isinstance(exc, DomainError)
-    locale = _locale(request)
-    title = gettext(locale, exc.title)
-    detail = gettext(locale, exc.message, **exc.params)
-    errors = field_errors_json(exc.errors, locale) if isinstance(exc, ValidationFailed) else None
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if not _is_api(request):
+        locale = _locale(request)
+        errors = (
+            field_errors_json(exc.errors, locale) if isinstance(exc, ValidationFailed) else None
+        )
+        title, detail = gettext(locale, exc.title), gettext(locale, exc.message, **exc.params)
         return _html_error(request, exc.status, title, detail, errors)
-    return problem(request, exc.status, exc.type_slug, title, detail, errors, headers)
+    return domain_problem(request, exc)
 
 
 async def on_request_validation(request: Request, exc: Exception) -> Response:
