@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from truyxuat.registry.models import (
     Facility,
     GrowingArea,
 )
+from truyxuat.registry.schemas.certifications import vietnam_today
 
 HTML = {"Accept": "text/html", "Accept-Language": "vi-VN,vi;q=0.9"}
 HTML_EN = {"Accept": "text/html", "Accept-Language": "en"}
@@ -76,7 +77,7 @@ def inspect(client: TestClient, headers: dict[str, str], org_id: uuid.UUID, **bo
         "/api/v1/oversight/inspections",
         json={
             "org_id": str(org_id),
-            "inspected_on": date.today().isoformat(),
+            "inspected_on": vietnam_today().isoformat(),
             "findings": "Sổ nhật ký phun thuốc ghi thiếu ngày cách ly.",
             "result": "violations",
             **body,
@@ -96,7 +97,7 @@ def violate(
             "rule": RULE,
             "description": "Không ghi thời gian cách ly sau phun thuốc",
             "severity": "major",
-            "deadline": (date.today() + timedelta(days=14)).isoformat(),
+            "deadline": (vietnam_today() + timedelta(days=14)).isoformat(),
             **body,
         },
         headers=headers,
@@ -286,7 +287,7 @@ def test_other_provinces_and_organizations_see_nothing(
         "/api/v1/oversight/inspections",
         json={
             "org_id": str(chain.producer.id),
-            "inspected_on": date.today().isoformat(),
+            "inspected_on": vietnam_today().isoformat(),
             "result": "compliant",
         },
         headers=far,
@@ -310,7 +311,7 @@ def test_rules_of_inspections_and_violations(
         "/api/v1/oversight/inspections",
         json={
             "org_id": str(chain.producer.id),
-            "inspected_on": (date.today() + timedelta(days=2)).isoformat(),
+            "inspected_on": (vietnam_today() + timedelta(days=2)).isoformat(),
             "result": "compliant",
         },
         headers=inspector,
@@ -322,7 +323,7 @@ def test_rules_of_inspections_and_violations(
         json={
             "org_id": str(chain.producer.id),
             "packing_house_id": str(others_house.id),
-            "inspected_on": date.today().isoformat(),
+            "inspected_on": vietnam_today().isoformat(),
             "result": "compliant",
         },
         headers=inspector,
@@ -332,14 +333,14 @@ def test_rules_of_inspections_and_violations(
         "/api/v1/oversight/inspections",
         json={
             "org_id": str(chain.producer.id),
-            "inspected_on": date.today().isoformat(),
+            "inspected_on": vietnam_today().isoformat(),
             "result": "compliant",
         },
         headers=staff,
     )
     assert by_staff.status_code == 403
 
-    month_ago = (date.today() - timedelta(days=30)).isoformat()
+    month_ago = (vietnam_today() - timedelta(days=30)).isoformat()
     inspection = inspect(client, inspector, chain.producer.id, inspected_on=month_ago)
     url = f"/api/v1/oversight/inspections/{inspection['id']}/violations"
     early = {"rule": RULE, "severity": "minor", "deadline": "2000-01-01"}
@@ -361,7 +362,7 @@ def test_rules_of_inspections_and_violations(
         client,
         inspector,
         inspection["id"],
-        deadline=(date.today() - timedelta(days=1)).isoformat(),
+        deadline=(vietnam_today() - timedelta(days=1)).isoformat(),
     )
     assert overdue["overdue"] is True
     violate(client, inspector, inspection["id"])

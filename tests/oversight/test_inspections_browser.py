@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from truyxuat.auth.models import Role
 from truyxuat.config import Settings
 from truyxuat.db import make_engine, upgrade
 from truyxuat.registry.models import CodeStatus, GrowingArea
+from truyxuat.registry.schemas.certifications import vietnam_today
 
 pytestmark = pytest.mark.browser
 
@@ -136,14 +137,14 @@ def test_inspector_records_an_inspection_and_a_violation_through_the_pages(
         assert page.locator("h1").first.inner_text() == text["h1"]
         page.select_option("#f-org_id", live.producer_id)
         page.select_option("#f-place", f"growing_area:{live.areas[lang]}")
-        page.fill("#f-inspected_on", (date.today() + timedelta(days=400)).isoformat())
+        page.fill("#f-inspected_on", (vietnam_today() + timedelta(days=400)).isoformat())
         page.fill("#f-findings", "Nhật ký phun thuốc thiếu thời gian cách ly.")
         page.get_by_role("button", name=text["record"]).click()
         page.wait_for_load_state()
         assert text["future"] in page.locator("#err-inspected_on").inner_text()
         page.screenshot(path=str(SHOTS / f"inspection-{lang}-01-error.png"), full_page=True)
 
-        page.fill("#f-inspected_on", (date.today() - timedelta(days=10)).isoformat())
+        page.fill("#f-inspected_on", (vietnam_today() - timedelta(days=10)).isoformat())
         page.select_option("#f-result", "violations")
         page.set_input_files("#f-photo", str(photo))
         page.get_by_role("button", name=text["record"]).click()
@@ -155,7 +156,7 @@ def test_inspector_records_an_inspection_and_a_violation_through_the_pages(
         page.fill("#f-rule", "Thông tư 02/2024/TT-BKHCN Điều 5")
         page.fill("#f-description", "Không ghi thời gian cách ly")
         page.select_option("#f-severity", "major")
-        page.fill("#f-deadline", (date.today() + timedelta(days=20)).isoformat())
+        page.fill("#f-deadline", (vietnam_today() + timedelta(days=20)).isoformat())
         page.select_option("#f-suspends", f"growing_area:{live.areas[lang]}")
         page.get_by_role("button", name=text["add"]).click()
         page.wait_for_load_state()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from tests.factories import make_authority, make_growing_area, make_org
@@ -15,6 +15,7 @@ from truyxuat.db import make_engine, make_sessionmaker, session_scope, upgrade
 from truyxuat.oversight.models import InspectionResult, SuspensionTarget, ViolationSeverity
 from truyxuat.oversight.service import inspections as service
 from truyxuat.registry.models import CodeStatus
+from truyxuat.registry.schemas.certifications import vietnam_today
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -44,7 +45,7 @@ def test_lists_inspections_and_violations(tmp_path: Path) -> None:
         area = make_growing_area(db, producer, code="VN-BNOR-9001", status=CodeStatus.approved)
         authority = make_authority(db, province_code="24")
         inspector = Principal("inspector", (Grant(authority.id, Role.inspector, "24"),))
-        today = date.today()
+        today = vietnam_today()
         first = service.record_inspection(
             db,
             inspector,

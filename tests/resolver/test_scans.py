@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, wait
 from pathlib import Path
 
 import pytest
@@ -34,15 +35,18 @@ def test_concurrent_scans_are_all_written_in_fewer_transactions(tmp_path: Path, 
         writer = scans.ScanWriter(make_sessionmaker(engine))
         key = ItemKey("08930000000002", "L1", None)
 
+        written: list[Future[None]] = []
+
         def visit() -> None:
             for _ in range(25):
-                writer.submit(scans.new(key, "L1", "test", "vi"))
+                written.append(writer.submit(scans.new(key, "L1", "test", "vi")))
 
         threads = [threading.Thread(target=visit) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        wait(written, timeout=30)
         with engine.connect() as conn:
             assert conn.scalar(select(func.count()).select_from(Scan)) == 200
         assert 1 <= len(commits) <= 200

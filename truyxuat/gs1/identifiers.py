@@ -17,6 +17,8 @@ is the keyword `field`, so callers can name the offending form field or spreadsh
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from biip import ParseError
 from biip.gtin import Gtin
 
@@ -63,6 +65,9 @@ def _has_valid_check_digit(digits: str) -> bool:
     return gs1_check_digit(digits[:-1]) == int(digits[-1])
 
 
+# Remembered: every scan parses its GTIN, and biip's parse (prefix tables included) costs more
+# than the rest of a cached resolution. Invalid values raise and are not remembered.
+@lru_cache(maxsize=16384)
 def normalize_gtin(value: str, *, field: str = "gtin") -> str:
     """Validates a GTIN-8/12/13/14 and returns its canonical zero-padded GTIN-14 form."""
     digits = _compact(value)

@@ -21,7 +21,8 @@ class Scan(Base):
     __tablename__ = "resolver_scan"
     __table_args__ = (
         # Count and list a serial's scans, and a lot's, without touching other items.
-        Index("ix_resolver_scan_item", "gtin", "serial", "scanned_at"),
+        # The latitude too: an item's scan counts (and located ones) come from the index alone.
+        Index("ix_resolver_scan_item", "gtin", "serial", "scanned_at", "latitude"),
         Index("ix_resolver_scan_lot", "gtin", "lot", "scanned_at"),
     )
 

@@ -8,9 +8,11 @@ the linkset; any other link type is a 307 to its target with the query string pa
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +20,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
@@ -115,29 +117,39 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Renders a passport-family page in vi, en or zh."""
-
-    def _(message: str, **params: Any) -> str:
-        return translate(locale, message, **params)
-
-    html = (
-        environment()
-        .get_template(name)
-        .render(
-            {
-                "request": request,
-                "locale": locale,
-                "languages": PASSPORT_LANGUAGES,
-                "language_names": LANGUAGE_NAMES,
-                "_": _,
-                "gettext": _,
-                **context,
-            }
-        )
+    return _html_response(
+        _render_html(request, name, context, locale), locale, status_code, headers
     )
+
+
+def _html_response(
+    html: str, locale: str, status_code: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers["Content-Language"] = locale
     response.headers["Vary"] = "Accept, Accept-Language"
     return response
+
+
+def _globals(locale: str) -> dict[str, Any]:
+    """What every passport-family template is given: the language and its translations."""
+
+    def _(message: str, **params: Any) -> str:
+        return translate(locale, message, **params)
+
+    return {
+        "locale": locale,
+        "languages": PASSPORT_LANGUAGES,
+        "language_names": LANGUAGE_NAMES,
+        "_": _,
+        "gettext": _,
+    }
+
+
+def _render_html(request: Request, name: str, context: dict[str, Any], locale: str) -> str:
+    return (
+        environment().get_template(name).render({"request": request, **_globals(locale), **context})
+    )
 
 
 @router.get("/.well-known/gs1resolver")
@@ -204,12 +216,25 @@ register_url_convertor("gs1compressed", CompressedLink())
 
 @router.api_route("/01/{rest:path}", methods=["GET", "HEAD"])
 @router.api_route("/{compressed:gs1compressed}", methods=["GET", "HEAD"])
-def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
+async def resolve(request: Request) -> Response:
     """Resolves a GS1 Digital Link: passport, linkset, or a redirect to one link type.
 
     A (partly) compressed link is answered in place, its uncompressed form named in the Link
     header as owl:sameAs (GS1 resolvers should not redirect to it on the same resolver).
+
+    Every consumer scan lands here, so this one route is a coroutine that reads the database
+    in place: its reads are a few indexed lookups (the product and the lot come from the
+    cache), and the hops to the thread pool and back that a plain route and its session
+    dependency take cost more than the work itself, and queue scans behind each other.
     """
+    db = request.app.state.sessionmaker()
+    try:
+        return _resolve(request, db, request.app.state.settings)
+    finally:
+        db.close()
+
+
+def _resolve(request: Request, db: Session, settings: Settings) -> Response:
     key, compressed_dates, compressed = read_path(_raw_path(request))
     qualifiers = _dates(request, compressed_dates)
     locale = negotiate(request)
@@ -220,24 +245,29 @@ def resolve(request: Request, db: DB, settings: AppSettings) -> Response:
         reading(db)
         product, _producer = passport.cached_product(db, key.gtin, cache)
         contexts = service.contexts(key, product, settings, locale)
-        links = (contexts, link_header(contexts, service.linkset_href(settings, key)))
+        # The linkset is sent already encoded: most resolutions ask for nothing else.
+        body = json.dumps(linkset(contexts), ensure_ascii=False, separators=(",", ":"))
+        links = (contexts, link_header(contexts, service.linkset_href(settings, key)), body)
         cache.put(("links", key, locale), links)
-    contexts, header = links
+    contexts, header, encoded = links
     if compressed:
         header = f'<{key.uri()}>; rel="owl:sameAs", ' + header
     headers = {**CORS, "Link": header, "Vary": "Accept, Accept-Language"}
     link_type = request.query_params.get("linkType")
     if link_type == "all" or (link_type is None and _wants_linkset(request)):
-        body = linkset(contexts)
         media_type = LINKSET_JSON
         if "application/ld+json" in request.headers.get("accept", ""):
-            body["@context"] = LINKSET_CONTEXT
+            encoded = json.dumps(
+                {**linkset(contexts), "@context": LINKSET_CONTEXT},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
             media_type = "application/ld+json"
         # The body is the link list: repeating it in a Link header would double the answer.
         plain = {**CORS, "Vary": "Accept, Accept-Language"}
         if compressed:
             plain["Link"] = f'<{key.uri()}>; rel="owl:sameAs"'
-        return JSONResponse(body, media_type=media_type, headers=plain)
+        return Response(encoded, media_type=media_type, headers=plain)
     if link_type:
         uri = link_type_uri(link_type)
         if uri not in (GS1_VOC + "pip", GS1_VOC + "defaultLink"):
@@ -406,6 +436,86 @@ def _lot_html(
     return found
 
 
+ITEM_BLOCKS = ("check", "serial", "pin_form", "report_hidden")
+_MARKERS = {name: Markup(f"<!--hole:{name}-->") for name in (*ITEM_BLOCKS, "json_ld", "linkset")}
+_HOLE = re.compile(r"<!--hole:(\w+)-->")
+
+
+@dataclass(frozen=True)
+class _LotPage:
+    """A lot's passport page with holes for the item, and what it was rendered from."""
+
+    sources: tuple[Any, ...]
+    segments: list[str]  # text, hole name, text, hole name, ..., text
+
+
+def _item_holes(context: dict[str, Any], locale: str) -> dict[str, Markup]:
+    """The parts of a passport that belong to the item and the scan, not to its lot."""
+    template = environment().get_template("resolver/_item.html")
+    scope = template.new_context({**_globals(locale), **context})
+    holes = {name: Markup("".join(template.blocks[name](scope))) for name in ITEM_BLOCKS}
+    holes["json_ld"] = Markup(context["json_ld"])
+    holes["linkset"] = escape(context["linkset_href"])
+    return holes
+
+
+def _lot_sources(context: dict[str, Any]) -> tuple[Any, ...]:
+    """What a lot's page is drawn from. The lot's parts come from the passport cache, so a
+    part read afresh is another object: identity says whether the page is still the same."""
+    view: passport.Passport = context["p"]
+    held = (
+        view.product,
+        view.producer,
+        view.steps,
+        view.certificates,
+        view.facilities,
+        view.area,
+        view.packing_houses,
+        context["recall"],
+        context["bundle"],
+        context["lot_html"],
+    )
+    return (
+        *(id(part) for part in held),
+        held,  # keeps them alive, so that no other object can take their ids
+        view.image_id,
+        tuple(sorted(view.dates.items())),
+        context["expired"],
+    )
+
+
+def _same_sources(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    cut = len(a) - 4
+    return a[:cut] == b[:cut] and a[cut + 1 :] == b[cut + 1 :]
+
+
+def passport_html(
+    request: Request,
+    context: dict[str, Any],
+    locale: str,
+    cache: service.TTLCache | None = None,
+) -> str:
+    """A passport page. A scan of a lot-level item fills the holes of its lot's page, which
+    is rendered once per lot and language: the whole page would cost as much again as the
+    rest of the resolution, and it is the same for every item of the lot but for the holes."""
+    holes = _item_holes(context, locale)
+    view: passport.Passport = context["p"]
+    answered = any(context.get(k) for k in ("pin_outcome", "report_error", "report_sent"))
+    if not cache or not view.shared or answered:
+        return _render_html(request, "resolver/passport.html", {**context, "holes": holes}, locale)
+    cache_key = ("lot-page", view.product.gtin, view.lot, locale)
+    sources = _lot_sources(context)
+    page: _LotPage | None = cache.get(cache_key)
+    if page is None or not _same_sources(page.sources, sources):
+        html = _render_html(
+            request, "resolver/passport.html", {**context, "holes": _MARKERS}, locale
+        )
+        page = _LotPage(sources, _HOLE.split(html))
+        cache.put(cache_key, page)
+    segments = page.segments
+    return "".join(holes[part] if i % 2 else part for i, part in enumerate(segments))
+
+
 def passport_page(
     request: Request,
     db: Session,
@@ -428,11 +538,20 @@ def passport_page(
     context = _view(db, settings, key, qualifiers, scan=scan, cache=cache, locale=locale)
     view: passport.Passport = context["p"]
     status = 404 if key.serial and view.stamp is None else 200
-    response = render(request, "resolver/passport.html", context, locale, status, headers)
+    response = _html_response(
+        passport_html(request, context, locale, cache), locale, status, headers
+    )
     if scan is not None:
         scan.lot = view.lot
-        response.background = BackgroundTask(scans.writer_of(request.app.state).submit, scan)
+        # Handed over once the page is sent and this request's session is closed; awaited,
+        # so that a client of the app that waits for the whole exchange (the tests) finds
+        # the scan logged, while the consumer does not wait for it.
+        response.background = BackgroundTask(_log_scan, scans.writer_of(request.app.state), scan)
     return response
+
+
+async def _log_scan(writer: scans.ScanWriter, scan: Any) -> None:
+    await asyncio.wrap_future(writer.submit(scan))
 
 
 def _key_from_form(values: dict[str, Any]) -> ItemKey:
@@ -491,7 +610,7 @@ async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response
     db.commit()
     context = _view(db, settings, key, {}, locale=locale)
     context["pin_outcome"] = outcome
-    return render(request, "resolver/passport.html", context, locale, status)
+    return _html_response(passport_html(request, context, locale), locale, status)
 
 
 @router.post("/passport/report")
@@ -524,10 +643,10 @@ async def report_fake(request: Request, db: DB, settings: AppSettings) -> Respon
     except ValidationFailed as exc:
         context = _view(db, settings, key, {}, locale=locale)
         context["report_error"] = translate(locale, exc.errors[0].message, **exc.errors[0].params)
-        return render(request, "resolver/passport.html", context, locale, 422)
+        return _html_response(passport_html(request, context, locale), locale, 422)
     context = _view(db, settings, key, {}, locale=locale)
     context["report_sent"] = True
-    return render(request, "resolver/passport.html", context, locale)
+    return _html_response(passport_html(request, context, locale), locale)
 
 
 @router.post("/passport/scans/{scan_id}/place")
@@ -546,7 +665,7 @@ async def scan_place(
     except ValidationFailed:
         # The scan is written just after its page was sent: give it a moment, once.
         db.rollback()
-        time.sleep(0.3)
+        await asyncio.sleep(0.3)
         scan = scans.set_place(db, scan_id, latitude, longitude)
     locale = negotiate(request)
     key = ItemKey(scan.gtin, None if scan.serial else scan.lot, scan.serial)

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from truyxuat.epcis.epc_format import to_digital_link, to_epc_urn
@@ -216,21 +216,26 @@ def cached_product(
     return found
 
 
+def _scans_of_item() -> Any:
+    return (Scan.gtin == bindparam("gtin"), Scan.serial == bindparam("serial"))
+
+
+# Built once: composing this statement cost as much as running it, on every scan.
+_STAMP_AND_SCANS = select(
+    Stamp,
+    select(func.count()).where(*_scans_of_item()).scalar_subquery(),
+    select(func.min(Scan.scanned_at)).where(*_scans_of_item()).scalar_subquery(),
+    select(func.count(Scan.latitude)).where(*_scans_of_item()).scalar_subquery(),
+).where(Stamp.gtin == bindparam("gtin"), Stamp.serial == bindparam("serial"))
+
+
 def _stamp_and_scans(
     db: Session, key: ItemKey
 ) -> tuple[Stamp | None, tuple[int, datetime | None, int] | None]:
     """The stamp and its scan counts in one round trip (the page's hottest pair of reads)."""
     if not key.serial:
         return None, None
-    mine = (Scan.gtin == key.gtin, Scan.serial == key.serial)
-    row = db.execute(
-        select(
-            Stamp,
-            select(func.count()).where(*mine).scalar_subquery(),
-            select(func.min(Scan.scanned_at)).where(*mine).scalar_subquery(),
-            select(func.count(Scan.latitude)).where(*mine).scalar_subquery(),
-        ).where(Stamp.gtin == key.gtin, Stamp.serial == key.serial)
-    ).first()
+    row = db.execute(_STAMP_AND_SCANS, {"gtin": key.gtin, "serial": key.serial}).first()
     if row is None:
         return None, None
     return row[0], (int(row[1] or 0), row[2], int(row[3] or 0))

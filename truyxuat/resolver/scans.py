@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from truyxuat.db import new_id, utcnow
@@ -75,34 +78,59 @@ def _row(scan: Scan) -> dict[str, Any]:
 
 
 class ScanWriter:
-    """Writes scans in groups: one transaction (one disk flush) for all scans waiting.
+    """Writes scans in groups, from a thread of its own: one transaction for all waiting.
 
-    The first caller to find no write under way writes every waiting scan, and goes on until
-    none is left; callers arriving meanwhile just leave theirs. Nothing waits on a timer, so a
-    lone scan is written at once, and under load one flush carries many scans (on SQLite each
-    commit is a flush and the writes queue for one lock).
+    Pages hand their scan over and go on; the thread takes every scan waiting and writes
+    them in one commit (on SQLite each commit is a disk flush, and writers queue for one
+    lock), so a lone scan is written at once and under load one flush carries many. The
+    thread ends after a while with nothing to write and the next scan starts it again.
     """
+
+    IDLE_SECONDS = 5.0
+    # Scans coming close after a write (a busy node) wait this long for others to share
+    # their commit; a lone scan is written at once.
+    LINGER_SECONDS = 0.005
+    BUSY_WITHIN_SECONDS = 0.02
 
     def __init__(self, factory: Callable[[], Session]) -> None:
         self.factory = factory
-        self._pending: list[Scan] = []
+        self._queue: queue.SimpleQueue[tuple[Scan, Future[None]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._writing = False
+        self._thread: threading.Thread | None = None
+        self._last_write = 0.0
 
-    def submit(self, scan: Scan) -> None:
-        """Logs a scan (now, or in the group being written)."""
+    def submit(self, scan: Scan) -> Future[None]:
+        """Queues a scan; the future is done once its group is committed (or failed)."""
+        done: Future[None] = Future()
+        self._queue.put((scan, done))
         with self._lock:
-            self._pending.append(scan)
-            if self._writing:
-                return
-            self._writing = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
+                self._thread.start()
+        return done
+
+    def _run(self) -> None:
         while True:
-            with self._lock:
-                batch, self._pending = self._pending, []
-                if not batch:
-                    self._writing = False
-                    return
-            self._write(batch)
+            try:
+                batch = [self._queue.get(timeout=self.IDLE_SECONDS)]
+            except queue.Empty:
+                with self._lock:
+                    # A scan queued before the lock was taken is still seen here.
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            if time.monotonic() - self._last_write < self.BUSY_WITHIN_SECONDS:
+                time.sleep(self.LINGER_SECONDS)
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write([scan for scan, _ in batch])
+            self._last_write = time.monotonic()
+            for _, done in batch:
+                done.set_result(None)
 
     def _write(self, batch: list[Scan]) -> None:
         db = self.factory()
@@ -111,7 +139,8 @@ class ScanWriter:
                 # A scan lost in a crash's last milliseconds is acceptable; waiting for the
                 # WAL flush on every group is not (the log is statistics, not a sale record).
                 db.execute(text("SET LOCAL synchronous_commit = off"))
-            db.execute(insert(Scan), [_row(scan) for scan in batch])
+            # Core, not the ORM's bulk insert: on PostgreSQL that one went row by row.
+            db.execute(insert(cast(Table, Scan.__table__)), [_row(scan) for scan in batch])
             db.commit()
         except Exception:
             db.rollback()
