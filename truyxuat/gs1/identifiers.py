@@ -65,11 +65,15 @@ def _has_valid_check_digit(digits: str) -> bool:
     return gs1_check_digit(digits[:-1]) == int(digits[-1])
 
 
+def normalize_gtin(value: str, *, field: str = "gtin") -> str:
+    """Validates a GTIN-8/12/13/14 and returns its canonical zero-padded GTIN-14 form."""
+    return _normalized_gtin(value, field)
+
+
 # Remembered: every scan parses its GTIN, and biip's parse (prefix tables included) costs more
 # than the rest of a cached resolution. Invalid values raise and are not remembered.
 @lru_cache(maxsize=16384)
-def normalize_gtin(value: str, *, field: str = "gtin") -> str:
-    """Validates a GTIN-8/12/13/14 and returns its canonical zero-padded GTIN-14 form."""
+def _normalized_gtin(value: str, field: str) -> str:
     digits = _compact(value)
     if digits and not _is_digits(digits):
         raise invalid(field, N_("GTIN must contain only digits 0-9"))
