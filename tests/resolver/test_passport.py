@@ -88,6 +88,42 @@ def test_serialized_item_counts_its_scans(client: TestClient, chain: lychee.Chai
     assert "data-step" in second  # the stamp's lot gives the journey
 
 
+def test_items_of_a_lot_share_its_page_but_not_their_holes(
+    client: TestClient, db: Session, chain: lychee.Chain
+) -> None:
+    """The lot's page is rendered once and kept; each item fills its own holes."""
+    first, second = chain.activated
+    pages = {
+        serial: client.get(f"/01/{chain.gtin}/21/{serial}", headers=HTML).text
+        for serial in (first, second, first)
+    }
+    again = client.get(f"/01/{chain.gtin}/21/{first}", headers=HTML).text
+    for serial, other in ((first, second), (second, first)):
+        html = pages[serial]
+        assert f'<dd class="pp-code">{serial}</dd>' in html and other not in html
+        assert f'name="serial" value="{serial}"' in html
+        data = json_ld(html)
+        assert data["serialNumber"] == serial and data["@id"].endswith(f"/21/{serial}")
+        assert data["gs1:hasBatchLotNumber"] == lychee.LOT and data["gtin"] == chain.gtin
+    assert re.search(r'data-fact="scans">3 lần', again)
+    # Each visit names its own scan, for the place it may share and the report it may send.
+    ids = [re.findall(r'name="scan_id" value="([^"]+)"', html) for html in (pages[first], again)]
+    assert ids[0] and ids[1] and ids[0] != ids[1]
+    assert 'data-scan="' + ids[1][0] + '"' in again
+
+    def lot_part(html: str) -> str:
+        return html[
+            html.index('<section class="pp-card pp-hero">') : html.index('id="authenticity"')
+        ]
+
+    assert lot_part(pages[second]).replace(second, first) == lot_part(pages[first])
+    assert 'id="pin-form"' in pages[first]  # anti-counterfeit stamps: each its own PIN form
+    # A never-issued serial of the same lot fills the same page with its warning, no PIN form.
+    unknown = client.get(f"/01/{chain.gtin}/10/{lychee.LOT}/21/NEVERISSUED2", headers=HTML)
+    assert 'data-warning="never_issued"' in unknown.text and 'id="pin-form"' not in unknown.text
+    assert lot_part(unknown.text).replace("NEVERISSUED2", first) == lot_part(pages[first])
+
+
 def test_never_issued_serial_warns_with_404(client: TestClient, chain: lychee.Chain) -> None:
     response = client.get(f"/01/{chain.gtin}/21/NEVERISSUED1", headers=HTML)
     assert response.status_code == 404

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.convertors import Convertor, register_url_convertor
@@ -78,9 +78,19 @@ AppSettings = Annotated[Settings, Depends(app_settings)]
 
 
 def reading(db: Session) -> None:
-    """Marks the request's next transaction as read-only (SQLite then lets readers overlap)."""
+    """Marks the request's next transaction as read-only (SQLite then lets readers overlap).
+
+    On PostgreSQL a session of its own over the engine (the resolver's) reads without any
+    transaction: each statement sees a committed state, and the BEGIN and ROLLBACK round
+    trips around a few reads cost as much as the reads. (SQLite's deferred BEGIN is free, and
+    its autocommit switch costs a PRAGMA each way.)
+    """
     if not db.in_transaction():
-        db.connection(execution_options={READ_ONLY: True})
+        options: dict[str, Any] = {READ_ONLY: True}
+        bind = db.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        db.connection(execution_options=options)
 
 
 def _raw_path(request: Request) -> str:
@@ -291,17 +301,12 @@ def _pass_query(href: str, request: Request) -> str:
     return joined + hash_mark + fragment
 
 
-def _json_ld(view: passport.Passport, settings: Settings, locale: str) -> str:
-    """schema.org Product with the GS1 Web Vocabulary terms, as a JSON-LD data block."""
-    key = view.key
+def _lot_json_ld(view: passport.Passport, settings: Settings) -> str:
+    """What the JSON-LD of a passport says of the lot (the same for each of its items)."""
     product = view.product
     names = product.names or {}
     data: dict[str, Any] = {
-        "@context": {"@vocab": "https://schema.org/", "gs1": GS1_VOC},
-        "@type": ["Product", "gs1:Product"],
-        "@id": key.uri(),
-        "url": settings.resolver_base.rstrip("/") + key.path,
-        "name": view.name(locale),
+        "name": view.name("vi"),
         "gtin": product.gtin,
         "gs1:gtin": product.gtin,
         "gs1:productName": [{"@value": v, "@language": k} for k, v in names.items() if v],
@@ -319,9 +324,6 @@ def _json_ld(view: passport.Passport, settings: Settings, locale: str) -> str:
         data["gs1:netContent"] = product.net_content
     if view.lot:
         data["gs1:hasBatchLotNumber"] = view.lot
-    if key.serial:
-        data["serialNumber"] = key.serial
-        data["gs1:hasSerialNumber"] = key.serial
     if view.image_id:
         data["image"] = f"{settings.resolver_base.rstrip('/')}/passport/images/{view.image_id}"
     if "expiry" in view.dates:
@@ -345,8 +347,26 @@ def _json_ld(view: passport.Passport, settings: Settings, locale: str) -> str:
             {"@type": "Certification", "name": c.name, "identifier": c.number}
             for c in view.certificates
         ]
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _json_ld(view: passport.Passport, settings: Settings, lot_part: str | None = None) -> str:
+    """schema.org Product with the GS1 Web Vocabulary terms, as a JSON-LD data block: the
+    item's identity, then what the lot's part says (given when the lot's page holds it)."""
+    key = view.key
+    head: dict[str, Any] = {
+        "@context": {"@vocab": "https://schema.org/", "gs1": GS1_VOC},
+        "@type": ["Product", "gs1:Product"],
+        "@id": key.uri(),
+        "url": settings.resolver_base.rstrip("/") + key.path,
+    }
+    if key.serial:
+        head["serialNumber"] = key.serial
+        head["gs1:hasSerialNumber"] = key.serial
+    lot_part = lot_part or _lot_json_ld(view, settings)
+    text = json.dumps(head, ensure_ascii=False)[:-1] + ", " + lot_part[1:]
     # "</" would end the script element early; JSON allows escaping the slash.
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return text.replace("</", "<\\/")
 
 
 def _view(
@@ -396,7 +416,6 @@ def _view(
         "has_pin": authenticity.has_pin(view.stamp),
         "bundle": bundle,
         "lot_html": _lot_html(view, bundle, locale, cache),
-        "json_ld": _json_ld(view, settings, "vi"),
         "expired": expired is not None and expired < today,
         "local_time": passport.local_time,
         "vn": passport.at_offset,
@@ -445,23 +464,25 @@ _HOLE = re.compile(r"<!--hole:(\w+)-->")
 class _LotPage:
     """A lot's passport page with holes for the item, and what it was rendered from."""
 
-    sources: tuple[Any, ...]
+    sources: tuple[tuple[Any, ...], tuple[Any, ...]]
     segments: list[str]  # text, hole name, text, hole name, ..., text
+    json_ld: str  # the lot's part of the JSON-LD
 
 
-def _item_holes(context: dict[str, Any], locale: str) -> dict[str, Markup]:
+def _item_holes(context: dict[str, Any], locale: str, json_ld: str) -> dict[str, Markup]:
     """The parts of a passport that belong to the item and the scan, not to its lot."""
     template = environment().get_template("resolver/_item.html")
     scope = template.new_context({**_globals(locale), **context})
     holes = {name: Markup("".join(template.blocks[name](scope))) for name in ITEM_BLOCKS}
-    holes["json_ld"] = Markup(context["json_ld"])
+    holes["json_ld"] = Markup(json_ld)
     holes["linkset"] = escape(context["linkset_href"])
     return holes
 
 
-def _lot_sources(context: dict[str, Any]) -> tuple[Any, ...]:
-    """What a lot's page is drawn from. The lot's parts come from the passport cache, so a
-    part read afresh is another object: identity says whether the page is still the same."""
+def _lot_sources(context: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """What a lot's page is drawn from: parts held by the passport cache, where a part read
+    afresh is another object (so they are compared by identity, and kept alive meanwhile),
+    and plain values."""
     view: passport.Passport = context["p"]
     held = (
         view.product,
@@ -475,18 +496,14 @@ def _lot_sources(context: dict[str, Any]) -> tuple[Any, ...]:
         context["bundle"],
         context["lot_html"],
     )
-    return (
-        *(id(part) for part in held),
-        held,  # keeps them alive, so that no other object can take their ids
-        view.image_id,
-        tuple(sorted(view.dates.items())),
-        context["expired"],
-    )
+    values = (view.image_id, tuple(sorted(view.dates.items())), context["expired"])
+    return held, values
 
 
-def _same_sources(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    cut = len(a) - 4
-    return a[:cut] == b[:cut] and a[cut + 1 :] == b[cut + 1 :]
+def _same_sources(
+    a: tuple[tuple[Any, ...], tuple[Any, ...]], b: tuple[tuple[Any, ...], tuple[Any, ...]]
+) -> bool:
+    return all(x is y for x, y in zip(a[0], b[0], strict=True)) and a[1] == b[1]
 
 
 def passport_html(
@@ -498,10 +515,11 @@ def passport_html(
     """A passport page. A scan of a lot-level item fills the holes of its lot's page, which
     is rendered once per lot and language: the whole page would cost as much again as the
     rest of the resolution, and it is the same for every item of the lot but for the holes."""
-    holes = _item_holes(context, locale)
+    settings: Settings = request.app.state.settings
     view: passport.Passport = context["p"]
     answered = any(context.get(k) for k in ("pin_outcome", "report_error", "report_sent"))
     if not cache or not view.shared or answered:
+        holes = _item_holes(context, locale, _json_ld(view, settings))
         return _render_html(request, "resolver/passport.html", {**context, "holes": holes}, locale)
     cache_key = ("lot-page", view.product.gtin, view.lot, locale)
     sources = _lot_sources(context)
@@ -510,8 +528,9 @@ def passport_html(
         html = _render_html(
             request, "resolver/passport.html", {**context, "holes": _MARKERS}, locale
         )
-        page = _LotPage(sources, _HOLE.split(html))
+        page = _LotPage(sources, _HOLE.split(html), _lot_json_ld(view, settings))
         cache.put(cache_key, page)
+    holes = _item_holes(context, locale, _json_ld(view, settings, page.json_ld))
     segments = page.segments
     return "".join(holes[part] if i % 2 else part for i, part in enumerate(segments))
 

@@ -78,11 +78,12 @@ def cached_bundle(db: Session, event_hash: str | None, cache: Any) -> Any:
         return proof_bundle(db, event_hash)
     found = cache.get(("bundle", event_hash))
     if found is None:
-        found = proof_bundle(db, event_hash)
-        # Not in a checkpoint yet: ask again next time rather than hide the badge a while.
-        if found is not None:
-            cache.put(("bundle", event_hash), found)
-    return found
+        bundle = proof_bundle(db, event_hash)
+        # Not in a checkpoint yet: asked again a few seconds later, so the badge shows soon
+        # after the next checkpoint without every scan of the lot searching the log meanwhile.
+        found = (bundle,)
+        cache.put(("bundle", event_hash), found, seconds=None if bundle else RECALL_SECONDS)
+    return found[0]
 
 
 def _title(kind: str, locale: str, name: str) -> str:
