@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -237,14 +238,22 @@ async def resolve(request: Request) -> Response:
     cache), and the hops to the thread pool and back that a plain route and its session
     dependency take cost more than the work itself, and queue scans behind each other.
     """
-    db = request.app.state.sessionmaker()
+    opened: list[Session] = []
+
+    def session() -> Session:
+        # Opened on first use: a cached linkset is answered without one.
+        if not opened:
+            opened.append(request.app.state.sessionmaker())
+        return opened[0]
+
     try:
-        return _resolve(request, db, request.app.state.settings)
+        return _resolve(request, session, request.app.state.settings)
     finally:
-        db.close()
+        for db in opened:
+            db.close()
 
 
-def _resolve(request: Request, db: Session, settings: Settings) -> Response:
+def _resolve(request: Request, session: Callable[[], Session], settings: Settings) -> Response:
     key, compressed_dates, compressed = read_path(_raw_path(request))
     qualifiers = _dates(request, compressed_dates)
     locale = negotiate(request)
@@ -252,6 +261,7 @@ def _resolve(request: Request, db: Session, settings: Settings) -> Response:
     links = cache.get(("links", key, locale))
     if links is None:
         # A linkset of a known product needs no database at all: touch it only when needed.
+        db = session()
         reading(db)
         product, _producer = passport.cached_product(db, key.gtin, cache)
         contexts = service.contexts(key, product, settings, locale)
@@ -288,7 +298,7 @@ def _resolve(request: Request, db: Session, settings: Settings) -> Response:
             return RedirectResponse(
                 _pass_query(target.href, request), status_code=307, headers=headers
             )
-    return passport_page(request, db, settings, key, qualifiers, locale, headers, cache)
+    return passport_page(request, session(), settings, key, qualifiers, locale, headers, cache)
 
 
 def _pass_query(href: str, request: Request) -> str:
