@@ -84,13 +84,27 @@ def new_id() -> uuid.UUID:
 READ_ONLY = "truyxuat_read_only"
 
 
-def make_engine(url: str) -> Engine:
+# Connections per process, for plain routes (a thread pool of THREADS threads, set by the
+# app) and background threads. The resolver, which reads in the event loop itself, has an
+# engine of its own (`loop_engine`): a loop left waiting for a connection held by a request
+# that needs the loop to finish would stall the whole worker.
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+THREADS = POOL_SIZE + POOL_OVERFLOW - 6
+
+
+def make_engine(
+    url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = POOL_OVERFLOW
+) -> Engine:
     """Creates an engine for a URL; SQLite gets foreign keys on and a writable folder."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        pool: dict[str, Any] = {}
+        if path and path != ":memory:":
+            pool = {"pool_size": pool_size, "max_overflow": max_overflow}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -115,7 +129,13 @@ def make_engine(url: str) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+
+
+def loop_engine(url: str) -> Engine:
+    """The engine of code that runs in the event loop: it runs one request at a time, so one
+    connection serves it (and a second one while the first is being replaced)."""
+    return make_engine(url, pool_size=1, max_overflow=1)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from truyxuat.auth.deps import DB, Caller
@@ -123,7 +124,10 @@ async def capture(request: Request, db: DB, caller: Caller) -> Response:
         if is_xml
         else None
     )
-    job = service.capture_document(
+    # In the thread pool: validating and storing a document must not hold the event loop,
+    # which every other request of the worker (consumer scans first) waits on.
+    job = await run_in_threadpool(
+        service.capture_document,
         db,
         caller,
         data=body,
@@ -151,7 +155,9 @@ async def capture_one(request: Request, db: DB, caller: Caller) -> Response:
     body = await _read_body(request, request.app.state.settings.capture_max_bytes)
     validator = service.validator_for(request.app.state.settings.epcis_schema)
     event = service.read_event(body, request.headers.get("content-type", "application/json"))
-    row = service.capture_event(db, caller, event=event, validator=validator)
+    row = await run_in_threadpool(
+        service.capture_event, db, caller, event=event, validator=validator
+    )
     location = f"/epcis/events/{quote(row.event_id, safe='')}"
     return Response(status_code=201, headers={"Location": location, **EPCIS_HEADERS})
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import Engine, select
@@ -243,7 +244,7 @@ async def resolve(request: Request) -> Response:
     def session() -> Session:
         # Opened on first use: a cached linkset is answered without one.
         if not opened:
-            opened.append(request.app.state.sessionmaker())
+            opened.append(request.app.state.loop_sessionmaker())
         return opened[0]
 
     try:
@@ -609,6 +610,10 @@ async def check_pin(request: Request, db: DB, settings: AppSettings) -> Response
     """The consumer types the scratch-off PIN; the passport answers with the verdict."""
     _same_site(request)
     form = dict((await request.form()).items())
+    return await run_in_threadpool(_pin_page, request, db, settings, form)
+
+
+def _pin_page(request: Request, db: Session, settings: Settings, form: dict[str, Any]) -> Response:
     key = _key_from_form(form)
     locale = negotiate(request)
     status = 200
@@ -647,6 +652,10 @@ async def report_fake(request: Request, db: DB, settings: AppSettings) -> Respon
     """Stores a report of a suspected fake for the producer and the province's authority."""
     _same_site(request)
     form = await request.form()
+    return await run_in_threadpool(_report_page, request, db, settings, form)
+
+
+def _report_page(request: Request, db: Session, settings: Settings, form: Any) -> Response:
     values = dict(form.items())
     key = _key_from_form(values)
     locale = negotiate(request)
@@ -690,12 +699,16 @@ async def scan_place(
     except (ValueError, KeyError, TypeError) as exc:
         raise invalid("latitude", N_("The place is not a valid latitude and longitude")) from exc
     try:
-        scan = scans.set_place(db, scan_id, latitude, longitude)
+        scan = await run_in_threadpool(scans.set_place, db, scan_id, latitude, longitude)
     except ValidationFailed:
         # The scan is written just after its page was sent: give it a moment, once.
         db.rollback()
         await asyncio.sleep(0.3)
-        scan = scans.set_place(db, scan_id, latitude, longitude)
+        scan = await run_in_threadpool(scans.set_place, db, scan_id, latitude, longitude)
+    return await run_in_threadpool(_place_answer, request, db, settings, scan)
+
+
+def _place_answer(request: Request, db: Session, settings: Settings, scan: Any) -> Response:
     locale = negotiate(request)
     key = ItemKey(scan.gtin, None if scan.serial else scan.lot, scan.serial)
     stamp = passport.load_stamp(db, key)
