@@ -98,11 +98,10 @@ def make_engine(
 ) -> Engine:
     """Creates an engine for a URL; SQLite gets foreign keys on and a writable folder."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[1] if "///" in url else ""  # "" or ":memory:": in memory
         pool: dict[str, Any] = {}
         if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
             pool = {"pool_size": pool_size, "max_overflow": max_overflow}
         engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
 
