@@ -84,7 +84,7 @@ def bench_app() -> FastAPI:
     The hello-world route is a coroutine matched first, as the resolver's route is, behind
     the same middleware: the ceiling is the cost of the server and the framework alone.
     """
-    from truyxuat.app import create_app, freeze_long_lived
+    from truyxuat.app import create_app, prepare_served_process
 
     app = create_app()
 
@@ -93,7 +93,7 @@ def bench_app() -> FastAPI:
 
     app.add_api_route("/bench/hello", hello, methods=["GET"], include_in_schema=False)
     app.router.routes.insert(0, app.router.routes.pop())
-    freeze_long_lived()  # as `truyxuat serve` does
+    prepare_served_process()  # as `truyxuat serve` does
     return app
 
 
@@ -324,7 +324,8 @@ def _measure(kind: str, wrk: str) -> None:
                 sys.executable,
                 "-c",
                 "import uvicorn; uvicorn.run('bench.resolver:bench_app', factory=True, "
-                f"host='127.0.0.1', port={port}, proxy_headers=True, log_level='warning')",
+                f"host='127.0.0.1', port={port}, proxy_headers=True, log_level='warning', "
+                "loop='asyncio')",  # as `truyxuat serve` runs it
             ],
             env={**env, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[1])},
             stdout=subprocess.DEVNULL,

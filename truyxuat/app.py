@@ -196,11 +196,16 @@ def freeze_long_lived() -> None:
 SWITCH_INTERVAL = 0.0005
 
 
+def prepare_served_process() -> None:
+    """What a worker process does once its app is built (and only a served one)."""
+    freeze_long_lived()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 def create_served_app() -> FastAPI:
     """The app as `truyxuat serve` runs it in each worker process."""
     app = create_app()
-    freeze_long_lived()
-    sys.setswitchinterval(SWITCH_INTERVAL)
+    prepare_served_process()
     return app
 
 

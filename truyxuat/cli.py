@@ -138,6 +138,7 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=True,
+        loop="asyncio",  # see pyproject.toml: uvloop starved new connections under load
     )
 
 
