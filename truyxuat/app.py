@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from truyxuat import __version__
 from truyxuat.auth.deps import DB
 from truyxuat.config import Settings, get_settings
-from truyxuat.db import THREADS, loop_engine, make_engine, make_sessionmaker
+from truyxuat.db import THREADS, in_memory, loop_engine, make_engine, make_sessionmaker
 from truyxuat.web import problems
 from truyxuat.web.ratelimit import RateLimit, limiters
 
@@ -93,7 +93,7 @@ def create_app(
     if session_factory is None:
         session_factory = make_sessionmaker(make_engine(settings.database_url))
         loop_sessions = session_factory
-        if settings.database_url not in ("sqlite://", "sqlite:///:memory:"):  # one memory each
+        if not in_memory(settings.database_url):  # a second engine would see another memory
             loop_sessions = make_sessionmaker(loop_engine(settings.database_url))
     app = FastAPI(
         title="truyxuat",

@@ -93,15 +93,20 @@ POOL_OVERFLOW = 20
 THREADS = POOL_SIZE + POOL_OVERFLOW - 6
 
 
+def in_memory(url: str) -> bool:
+    """Whether a SQLite URL names a database in memory (one per engine)."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    return url.startswith("sqlite") and path in ("", ":memory:")
+
+
 def make_engine(
     url: str, *, pool_size: int = POOL_SIZE, max_overflow: int = POOL_OVERFLOW
 ) -> Engine:
     """Creates an engine for a URL; SQLite gets foreign keys on and a writable folder."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""  # "" or ":memory:": in memory
         pool: dict[str, Any] = {}
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if not in_memory(url):
+            Path(url.split("///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
             pool = {"pool_size": pool_size, "max_overflow": max_overflow}
         engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
 

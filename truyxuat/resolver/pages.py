@@ -443,21 +443,15 @@ def _lot_html(
     cache_key = ("html", view.product.gtin, view.lot, locale, view.last_event_hash, bool(bundle))
     found = cache.get(cache_key) if cache and view.shared else None
     if found is None:
-
-        def _(message: str, **params: Any) -> str:
-            return translate(locale, message, **params)
-
         found = Markup(
             environment()
             .get_template("resolver/_lot_sections.html")
             .render(
                 {
+                    **_globals(locale),
                     "p": view,
                     "bundle": bundle,
-                    "locale": locale,
                     "local_time": passport.local_time,
-                    "_": _,
-                    "gettext": _,
                 }
             )
         )
@@ -528,8 +522,8 @@ def passport_html(
     rest of the resolution, and it is the same for every item of the lot but for the holes."""
     settings: Settings = request.app.state.settings
     view: passport.Passport = context["p"]
-    answered = any(context.get(k) for k in ("pin_outcome", "report_error", "report_sent"))
-    if not cache or not view.shared or answered:
+    # The form answers (PIN, report) come without a cache: they always render whole.
+    if not cache or not view.shared:
         holes = _item_holes(context, locale, _json_ld(view, settings))
         return _render_html(request, "resolver/passport.html", {**context, "holes": holes}, locale)
     cache_key = ("lot-page", view.product.gtin, view.lot, locale)
