@@ -20,7 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from truyxuat import __version__
 from truyxuat.auth.deps import DB
 from truyxuat.config import Settings, get_settings
-from truyxuat.db import THREADS, in_memory, loop_engine, make_engine, make_sessionmaker
+from truyxuat.db import (
+    THREADS,
+    in_memory,
+    loop_engine,
+    make_engine,
+    make_sessionmaker,
+    reader_engine,
+)
+from truyxuat.resolver.items import ItemReader
 from truyxuat.web import problems
 from truyxuat.web.ratelimit import RateLimit, limiters
 
@@ -90,11 +98,15 @@ def create_app(
     """Creates the web app; tests pass their own session factory (bound to a test database)."""
     settings = settings or get_settings()
     loop_sessions = session_factory
+    item_reader = None
     if session_factory is None:
-        session_factory = make_sessionmaker(make_engine(settings.database_url))
+        engine = make_engine(settings.database_url)
+        session_factory = make_sessionmaker(engine)
         loop_sessions = session_factory
+        item_reader = ItemReader(engine=engine)
         if not in_memory(settings.database_url):  # a second engine would see another memory
             loop_sessions = make_sessionmaker(loop_engine(settings.database_url))
+            item_reader = ItemReader(engine=reader_engine(settings.database_url))
     app = FastAPI(
         title="truyxuat",
         version=__version__,
@@ -111,6 +123,8 @@ def create_app(
     app.state.sessionmaker = session_factory
     # For routes that read in the event loop (the resolver): see truyxuat.db.loop_engine.
     app.state.loop_sessionmaker = loop_sessions
+    # The per-scan read of an item's stamp and scans (the resolver's, in the loop as well).
+    app.state.item_reader = item_reader or ItemReader(sessions=loop_sessions)
     problems.install(app)
 
     app.add_middleware(SecurityHeaders)
@@ -125,6 +139,11 @@ def create_app(
         ),
     )
 
+    from truyxuat.resolver.pages import resolve
+
+    # Every consumer scan is a `/01/...` link: matched before any other route, and not
+    # through an included router (FastAPI matches those twice, route by route).
+    app.add_api_route("/01/{rest:path}", resolve, methods=["GET", "HEAD"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz", tags=["ops"])
@@ -169,14 +188,18 @@ def create_app(
 
 def _bound_thread_pool(app: FastAPI) -> None:
     """Runs plain routes in at most THREADS threads, fewer than the database connections
-    (see truyxuat.db); the limiter belongs to the event loop, so it is set as the app starts."""
+    (see truyxuat.db); the limiter belongs to the event loop, so it is set as the app starts.
+    As the app stops, the item reader gives back the connection it keeps."""
     inner = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(application: Any) -> AsyncIterator[Any]:
         to_thread.current_default_thread_limiter().total_tokens = THREADS
-        async with inner(application) as state:
-            yield state
+        try:
+            async with inner(application) as state:
+                yield state
+        finally:
+            app.state.item_reader.close()
 
     app.router.lifespan_context = lifespan
 

@@ -133,13 +133,25 @@ def make_engine(
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def loop_engine(url: str) -> Engine:
     """The engine of code that runs in the event loop: it runs one request at a time, so one
     connection serves it (and a second one while the first is being replaced)."""
     return make_engine(url, pool_size=1, max_overflow=1)
+
+
+def reader_engine(url: str) -> Engine:
+    """The engine of the resolver's per-scan read (`truyxuat.resolver.items`), in the loop.
+
+    On PostgreSQL its connections read in autocommit (no BEGIN and ROLLBACK round trips
+    around one statement) and are not pinged before each use, which would double the read:
+    the reader retries once on a new connection when the database dropped the old one.
+    """
+    if url.startswith("sqlite"):
+        return make_engine(url, pool_size=1, max_overflow=1)
+    return create_engine(url, pool_size=1, max_overflow=1, isolation_level="AUTOCOMMIT")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

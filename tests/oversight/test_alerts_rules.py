@@ -92,7 +92,7 @@ def issue(
 
 def scan(db: Session, gtin: str, serial: str, where: tuple[float, float] | None) -> Scan:
     """A consumer's scan logged as the resolver logs it, with its consented place."""
-    logged = scans.new(ItemKey(gtin, None, serial), None, "Mozilla/5.0 test", "vi")
+    logged = scans.new(ItemKey(gtin, None, serial), None, "Mozilla/5.0 test", "vi").entity()
     db.add(logged)
     db.flush()
     if where is not None:

@@ -4,13 +4,16 @@ Screenshots land in the test's output folder. Lots are found in the loaded data,
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.conftest import SHARED_DATA, STORES
@@ -31,6 +34,7 @@ class Demo:
     url: str
     lots: list[str]
     stamps: list[str]
+    database_url: str
 
 
 @pytest.fixture(scope="module", params=STORES)
@@ -71,7 +75,7 @@ def demo(
         assert has_area and lots
         stamps = [f"/01/{run.gtin}/10/{run.lot}/21/{run.serials[0]}" for run in DEMO_STAMPS]
         with serving(settings, base):
-            yield Demo(base, lots, stamps)
+            yield Demo(base, lots, stamps, url)
 
 
 def _phone(chromium: Any, locale: str) -> Any:
@@ -129,3 +133,45 @@ def test_demo_stamps_resolve(demo: Demo, chromium: Any, tmp_path: Path) -> None:
             page.screenshot(path=str(tmp_path / f"demo-stamp-{index}.png"), full_page=True)
     finally:
         context.close()
+
+
+def _scans_shown(demo: Demo, path: str) -> int:
+    page = httpx.get(demo.url + path, headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert page.status_code == 200, page.text
+    shown = re.search(r'data-fact="scans">([^<]*)<', page.text)
+    assert shown is not None
+    count = re.match(r"(\d+) times since", shown.group(1))
+    return int(count.group(1)) if count else 0
+
+
+def _scanned_again(demo: Demo, path: str, before: int) -> int:
+    """Scans once more; the scan is logged just after its page is sent, so the page after
+    it shows it (asked again for a few seconds, each asking a scan itself)."""
+    deadline = time.monotonic() + 10
+    while True:
+        count = _scans_shown(demo, path)
+        if count > before or time.monotonic() > deadline:
+            return count
+        time.sleep(0.2)
+
+
+def test_a_served_stamp_counts_its_scans_across_a_database_restart(demo: Demo) -> None:
+    """The served app reads each item on a connection of its own (not the tests' sessions):
+    its counts follow the scans, and when the database drops every connection of the app
+    (PostgreSQL restarted) the next scan is answered on new ones."""
+    path = demo.stamps[-1]
+    first = _scans_shown(demo, path)
+    second = _scanned_again(demo, path, first)
+    assert second > first
+    if demo.database_url.startswith("postgresql"):
+        engine = make_engine(demo.database_url)
+        with engine.connect() as conn:
+            dropped = conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        engine.dispose()
+        assert dropped
+    assert _scanned_again(demo, path, second) > second

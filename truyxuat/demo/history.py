@@ -176,7 +176,7 @@ def _scan(
         run.lot,
         "Mozilla/5.0 (Linux; Android 14) demo",
         noise.choice(("vi", "vi", "vi", "en", "zh")),
-    )
+    ).entity()
     scan.scanned_at = when
     if where is not None:
         scan.latitude, scan.longitude = scans.coarse(where[0]), scans.coarse(where[1])

@@ -20,6 +20,7 @@ from truyxuat.config import Settings
 from truyxuat.db import utcnow
 from truyxuat.errors import N_, FieldError, ValidationFailed
 from truyxuat.registry.models import Organization, Product
+from truyxuat.resolver.items import StampSeen
 from truyxuat.resolver.linkset import ItemKey
 from truyxuat.resolver.models import FakeReport, PinVerification
 from truyxuat.resolver.scans import CopySign
@@ -48,7 +49,7 @@ class Warning:
 
 def warnings(
     key: ItemKey,
-    stamp: Stamp | None,
+    stamp: StampSeen | None,
     signs: list[CopySign],
     recalled: bool,
 ) -> list[Warning]:
@@ -119,9 +120,9 @@ class PinResult:
     attempts_left: int | None = None
 
 
-def has_pin(stamp: Stamp | None) -> bool:
+def has_pin(stamp: StampSeen | None) -> bool:
     """Whether the passport should offer the scratch-off PIN check."""
-    return stamp is not None and stamp.pin_hash is not None
+    return stamp is not None and stamp.has_pin
 
 
 def check_pin(db: Session, settings: Settings, *, client: str, key: ItemKey, pin: str) -> PinResult:

@@ -72,8 +72,8 @@ def widget(request: Request, db: DB, settings: AppSettings) -> Response:
     locale = negotiate(request)
     reading(db)
     cache = service.cache_of(request.app.state, settings)
-    view = passport.load(db, key, cache=cache)
-    recall = service.recall_notice(db, key.gtin, view.lot, cache)
+    view = passport.load(lambda: db, key, cache=cache)
+    recall = service.recall_notice(lambda: db, key.gtin, view.lot, cache)
     passport_url = settings.resolver_base.rstrip("/") + key.path
     accept = request.headers.get("accept", "")
     if request.query_params.get("format") == "json" or (

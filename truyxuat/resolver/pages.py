@@ -35,6 +35,8 @@ from truyxuat.errors import N_, DomainError, Forbidden, TooManyRequests, Validat
 from truyxuat.gs1 import gtin_display
 from truyxuat.registry.models import ProductImage, StoredFile
 from truyxuat.resolver import authenticity, passport, scans, service
+from truyxuat.resolver.item_html import ITEM_BLOCKS, ItemFacts, item_holes
+from truyxuat.resolver.items import ItemRead
 from truyxuat.resolver.languages import LANGUAGE_NAMES, PASSPORT_LANGUAGES, negotiate, translate
 from truyxuat.resolver.linkset import (
     DATE_AIS,
@@ -226,7 +228,7 @@ class CompressedLink(Convertor[str]):
 register_url_convertor("gs1compressed", CompressedLink())
 
 
-@router.api_route("/01/{rest:path}", methods=["GET", "HEAD"])
+# The app puts `/01/{rest:path}` first of all its routes itself (`truyxuat.app`).
 @router.api_route("/{compressed:gs1compressed}", methods=["GET", "HEAD"])
 async def resolve(request: Request) -> Response:
     """Resolves a GS1 Digital Link: passport, linkset, or a redirect to one link type.
@@ -242,9 +244,12 @@ async def resolve(request: Request) -> Response:
     opened: list[Session] = []
 
     def session() -> Session:
-        # Opened on first use: a cached linkset is answered without one.
+        # Opened on first use: a cached linkset, and a passport whose product and lot are
+        # cached, are answered without one (the item's own read has a connection of its own).
         if not opened:
-            opened.append(request.app.state.loop_sessionmaker())
+            db = request.app.state.loop_sessionmaker()
+            opened.append(db)
+            reading(db)
         return opened[0]
 
     try:
@@ -262,9 +267,7 @@ def _resolve(request: Request, session: Callable[[], Session], settings: Setting
     links = cache.get(("links", key, locale))
     if links is None:
         # A linkset of a known product needs no database at all: touch it only when needed.
-        db = session()
-        reading(db)
-        product, _producer = passport.cached_product(db, key.gtin, cache)
+        product, _producer = passport.cached_product(session, key.gtin, cache)
         contexts = service.contexts(key, product, settings, locale)
         # The linkset is sent already encoded: most resolutions ask for nothing else.
         body = json.dumps(linkset(contexts), ensure_ascii=False, separators=(",", ":"))
@@ -299,7 +302,7 @@ def _resolve(request: Request, session: Callable[[], Session], settings: Setting
             return RedirectResponse(
                 _pass_query(target.href, request), status_code=307, headers=headers
             )
-    return passport_page(request, session(), settings, key, qualifiers, locale, headers, cache)
+    return passport_page(request, session, settings, key, qualifiers, locale, headers, cache)
 
 
 def _pass_query(href: str, request: Request) -> str:
@@ -381,7 +384,7 @@ def _json_ld(view: passport.Passport, settings: Settings, lot_part: str | None =
 
 
 def _view(
-    db: Session,
+    session: Callable[[], Session],
     settings: Settings,
     key: ItemKey,
     qualifiers: dict[str, date],
@@ -389,23 +392,25 @@ def _view(
     scan: Any = None,
     cache: service.TTLCache | None = None,
     locale: str = "vi",
+    item: ItemRead | None = None,
 ) -> dict[str, Any]:
     """The template context of a passport (loads everything the page shows).
 
     `scan` is this visit's scan, written after the page is rendered: it counts already.
+    `session` is called only for what the cache does not hold.
     """
-    view = passport.load(db, key, cache=cache)
+    view = passport.load(session, key, cache=cache, item=item)
     for kind, value in qualifiers.items():
         view.dates.setdefault(kind, value)
-    recall = service.recall_notice(db, key.gtin, view.lot, cache)
+    recall = service.recall_notice(session, key.gtin, view.lot, cache)
     if view.scan_counts is not None:
         stats = scans.ScanStats(*view.scan_counts)
     else:
-        stats = scans.stats(db, key, view.lot)
+        stats = scans.stats(session(), key, view.lot)
     if scan is not None:
         stats = scans.ScanStats(stats.count + 1, stats.first_at or scan.scanned_at, stats.located)
     signs = scans.copy_signs(
-        db,
+        session,
         key,
         far_km=settings.resolver_copy_distance_km,
         long_days=settings.resolver_copy_days,
@@ -413,7 +418,7 @@ def _view(
         located=stats.located,
     )
     warnings = authenticity.warnings(key, view.stamp, signs, recall is not None)
-    bundle = service.cached_bundle(db, view.last_event_hash, cache)
+    bundle = service.cached_bundle(session, view.last_event_hash, cache)
     today = datetime.now(UTC).date()
     expired = view.dates.get("expiry")
     return {
@@ -460,7 +465,6 @@ def _lot_html(
     return found
 
 
-ITEM_BLOCKS = ("check", "serial", "pin_form", "report_hidden")
 _MARKERS = {name: Markup(f"<!--hole:{name}-->") for name in (*ITEM_BLOCKS, "json_ld", "linkset")}
 _HOLE = re.compile(r"<!--hole:(\w+)-->")
 
@@ -476,9 +480,20 @@ class _LotPage:
 
 def _item_holes(context: dict[str, Any], locale: str, json_ld: str) -> dict[str, Markup]:
     """The parts of a passport that belong to the item and the scan, not to its lot."""
-    template = environment().get_template("resolver/_item.html")
-    scope = template.new_context({**_globals(locale), **context})
-    holes = {name: Markup("".join(template.blocks[name](scope))) for name in ITEM_BLOCKS}
+    view: passport.Passport = context["p"]
+    stats: scans.ScanStats = context["stats"]
+    scan = context["scan"]
+    facts = ItemFacts(
+        key=context["key"],
+        locale=locale,
+        stamp=view.stamp,
+        warnings=context["warnings"],
+        scans=stats.count,
+        first_scan=passport.at_offset(stats.first_at) if stats.first_at else None,
+        scan_id=scan.id if scan is not None else None,
+        has_pin=context["has_pin"],
+    )
+    holes = item_holes(facts)
     holes["json_ld"] = Markup(json_ld)
     holes["linkset"] = escape(context["linkset_href"])
     return holes
@@ -542,7 +557,7 @@ def passport_html(
 
 def passport_page(
     request: Request,
-    db: Session,
+    session: Callable[[], Session],
     settings: Settings,
     key: ItemKey,
     qualifiers: dict[str, date],
@@ -555,11 +570,13 @@ def passport_page(
     The scan is written after the page has been sent, in a transaction of its own: the
     consumer does not wait for it, and on SQLite the write lock is held for one insert only.
     """
-    reading(db)
     scan = None
     if request.method == "GET":
         scan = scans.new(key, key.lot, request.headers.get("user-agent", ""), locale)
-    context = _view(db, settings, key, qualifiers, scan=scan, cache=cache, locale=locale)
+    item: ItemRead = request.app.state.item_reader.read(key)
+    context = _view(
+        session, settings, key, qualifiers, scan=scan, cache=cache, locale=locale, item=item
+    )
     view: passport.Passport = context["p"]
     status = 404 if key.serial and view.stamp is None else 200
     response = _html_response(
@@ -636,7 +653,7 @@ def _pin_page(request: Request, db: Session, settings: Settings, form: dict[str,
         }
     # Wrong guesses must count even though the page reports them: commit now.
     db.commit()
-    context = _view(db, settings, key, {}, locale=locale)
+    context = _view(lambda: db, settings, key, {}, locale=locale)
     context["pin_outcome"] = outcome
     return _html_response(passport_html(request, context, locale), locale, status)
 
@@ -653,7 +670,7 @@ def _report_page(request: Request, db: Session, settings: Settings, form: Any) -
     values = dict(form.items())
     key = _key_from_form(values)
     locale = negotiate(request)
-    view = passport.load(db, key)
+    view = passport.load(lambda: db, key)
     scan_id = None
     try:
         scan_id = uuid.UUID(str(values.get("scan_id", "")))
@@ -673,10 +690,10 @@ def _report_page(request: Request, db: Session, settings: Settings, form: Any) -
             scan_id=scan_id,
         )
     except ValidationFailed as exc:
-        context = _view(db, settings, key, {}, locale=locale)
+        context = _view(lambda: db, settings, key, {}, locale=locale)
         context["report_error"] = translate(locale, exc.errors[0].message, **exc.errors[0].params)
         return _html_response(passport_html(request, context, locale), locale, 422)
-    context = _view(db, settings, key, {}, locale=locale)
+    context = _view(lambda: db, settings, key, {}, locale=locale)
     context["report_sent"] = True
     return _html_response(passport_html(request, context, locale), locale)
 
@@ -708,14 +725,14 @@ def _place_answer(request: Request, db: Session, settings: Settings, scan: Any) 
     stamp = passport.load_stamp(db, key)
     stats = scans.stats(db, key, scan.lot)
     signs = scans.copy_signs(
-        db,
+        lambda: db,
         key,
         far_km=settings.resolver_copy_distance_km,
         long_days=settings.resolver_copy_days,
         first_at=stats.first_at,
     )
     cache = service.cache_of(request.app.state, settings)
-    recall = service.recall_notice(db, key.gtin, scan.lot, cache)
+    recall = service.recall_notice(lambda: db, key.gtin, scan.lot, cache)
     found = authenticity.warnings(key, stamp, signs, recall is not None)
     return JSONResponse(
         {

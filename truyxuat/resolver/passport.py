@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from truyxuat.epcis.epc_format import to_digital_link, to_epc_urn
@@ -35,8 +35,8 @@ from truyxuat.registry.models import (
     Product,
     ProductImage,
 )
+from truyxuat.resolver.items import ItemRead, StampSeen, read_in
 from truyxuat.resolver.linkset import ItemKey
-from truyxuat.resolver.models import Scan
 from truyxuat.stamps.models import Stamp
 
 MAX_EVENTS = 60
@@ -159,7 +159,7 @@ class Passport:
     key: ItemKey
     product: Product
     producer: Organization
-    stamp: Stamp | None
+    stamp: StampSeen | None
     image_id: uuid.UUID | None = None
     facilities: list[Facility] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
@@ -202,11 +202,12 @@ def load_product(db: Session, gtin: str) -> tuple[Product, Organization]:
 
 
 def cached_product(
-    db: Session, gtin: str, cache: Cache | None = None
+    session: Callable[[], Session], gtin: str, cache: Cache | None = None
 ) -> tuple[Product, Organization]:
-    """`load_product` through the cache."""
+    """`load_product` through the cache (`session` is called on a miss only)."""
     found = cache.get(("product", gtin)) if cache else None
     if found is None:
+        db = session()
         found = load_product(db, gtin)
         if cache:
             # Detached, so no other request's rollback can expire what the cache holds.
@@ -216,36 +217,12 @@ def cached_product(
     return found
 
 
-def _scans_of_item() -> Any:
-    return (Scan.gtin == bindparam("gtin"), Scan.serial == bindparam("serial"))
-
-
-# Built once: composing this statement cost as much as running it, on every scan.
-_STAMP_AND_SCANS = select(
-    Stamp,
-    select(func.count()).where(*_scans_of_item()).scalar_subquery(),
-    select(func.min(Scan.scanned_at)).where(*_scans_of_item()).scalar_subquery(),
-    select(func.count(Scan.latitude)).where(*_scans_of_item()).scalar_subquery(),
-).where(Stamp.gtin == bindparam("gtin"), Stamp.serial == bindparam("serial"))
-
-
-def _stamp_and_scans(
-    db: Session, key: ItemKey
-) -> tuple[Stamp | None, tuple[int, datetime | None, int] | None]:
-    """The stamp and its scan counts in one round trip (the page's hottest pair of reads)."""
-    if not key.serial:
-        return None, None
-    row = db.execute(_STAMP_AND_SCANS, {"gtin": key.gtin, "serial": key.serial}).first()
-    if row is None:
-        return None, None
-    return row[0], (int(row[1] or 0), row[2], int(row[3] or 0))
-
-
-def load_stamp(db: Session, key: ItemKey) -> Stamp | None:
+def load_stamp(db: Session, key: ItemKey) -> StampSeen | None:
     """The stamp printed with this GTIN and serial (unique per GTIN), if it was issued."""
     if not key.serial:
         return None
-    return db.scalar(select(Stamp).where(Stamp.gtin == key.gtin, Stamp.serial == key.serial))
+    stamp = db.scalar(select(Stamp).where(Stamp.gtin == key.gtin, Stamp.serial == key.serial))
+    return StampSeen.of(stamp) if stamp is not None else None
 
 
 def identifiers(key: ItemKey, lot: str | None, prefix: str | None) -> list[str]:
@@ -597,24 +574,29 @@ def _lot_part(
 
 
 def load(
-    db: Session,
+    session: Callable[[], Session],
     key: ItemKey,
     *,
     today: date | None = None,
     cache: Cache | None = None,
+    item: ItemRead | None = None,
 ) -> Passport:
     """Gathers the passport of a key (NotFound for an unregistered GTIN).
 
     The product and the lot's part are taken from `cache` when fresh: they are the same for
-    every item of the lot. The stamp is always read afresh, and for a serial the events naming
-    that very item are looked for (rare: stamps are usually followed at lot level).
+    every item of the lot, and then `session` is not even called. The stamp is always read
+    afresh (`item`, when the caller read it already), and for a serial the events naming that
+    very item are looked for (rare: stamps are usually followed at lot level).
     """
     today = today or datetime.now(UTC).date()
-    product, producer = cached_product(db, key.gtin, cache)
-    stamp, scan_counts = _stamp_and_scans(db, key)
+    product, producer = cached_product(session, key.gtin, cache)
+    if item is None:
+        item = read_in(session(), key)
+    stamp = item.stamp
     lot = key.lot or (stamp.lot if stamp else None)
     part = cache.get(("lot", key.gtin, lot)) if cache else None
     if part is None:
+        db = session()
         part = _lot_part(db, ItemKey(key.gtin, lot), lot, product, producer, today)
         if cache:
             for facility in part.facilities:
@@ -622,8 +604,8 @@ def load(
                     db.expunge(facility)
             cache.put(("lot", key.gtin, lot), part)
     shared = True
-    if key.serial and _item_has_events(db, key, producer.gs1_company_prefix, cache):
-        part = _lot_part(db, key, lot, product, producer, today)
+    if key.serial and _item_has_events(session, key, producer.gs1_company_prefix, cache):
+        part = _lot_part(session(), key, lot, product, producer, today)
         shared = False
     return Passport(
         key=key,
@@ -639,17 +621,21 @@ def load(
         dates=dict(part.dates),
         last_event_hash=part.last_event_hash,
         shared=shared,
-        scan_counts=scan_counts,
+        scan_counts=item.counts,
     )
 
 
-def _item_has_events(db: Session, key: ItemKey, prefix: str | None, cache: Cache | None) -> bool:
+def _item_has_events(
+    session: Callable[[], Session], key: ItemKey, prefix: str | None, cache: Cache | None
+) -> bool:
     """Whether any event names this very item (its serial), not only its lot."""
     found = cache.get(("item-events", key.gtin, key.serial)) if cache else None
     if found is None:
         item_ids = identifiers(ItemKey(key.gtin, None, key.serial), None, prefix)
         found = bool(
-            db.scalar(select(EpcisEventEpc.epc).where(EpcisEventEpc.epc.in_(item_ids)).limit(1))
+            session().scalar(
+                select(EpcisEventEpc.epc).where(EpcisEventEpc.epc.in_(item_ids)).limit(1)
+            )
         )
         if cache:
             cache.put(("item-events", key.gtin, key.serial), found)

@@ -52,29 +52,39 @@ class CopySign:
     since: datetime | None = None
 
 
-def new(key: ItemKey, lot: str | None, user_agent: str, locale: str) -> Scan:
+@dataclass(slots=True)
+class NewScan:
+    """A scan about to be logged: a plain record, not an ORM object (one on every scan cost
+    as much as reading the item), written by the `ScanWriter` as a `Scan` row."""
+
+    id: uuid.UUID
+    gtin: str
+    lot: str | None
+    serial: str | None
+    user_agent: str
+    locale: str
+    scanned_at: datetime
+
+    def row(self) -> dict[str, Any]:
+        """The scan's row in the scan log."""
+        return {
+            "id": self.id,
+            "gtin": self.gtin,
+            "lot": self.lot,
+            "serial": self.serial,
+            "scanned_at": self.scanned_at,
+            "user_agent": self.user_agent,
+            "locale": self.locale,
+        }
+
+    def entity(self) -> Scan:
+        """The scan as an ORM object, for a session to add (the demo's history, tests)."""
+        return Scan(**self.row())
+
+
+def new(key: ItemKey, lot: str | None, user_agent: str, locale: str) -> NewScan:
     """A scan about to be logged (no personal data: no address, no cookie, the user agent)."""
-    return Scan(
-        id=new_id(),
-        gtin=key.gtin,
-        lot=lot,
-        serial=key.serial,
-        user_agent=user_agent[:300],
-        locale=locale[:8],
-        scanned_at=utcnow(),
-    )
-
-
-def _row(scan: Scan) -> dict[str, Any]:
-    return {
-        "id": scan.id,
-        "gtin": scan.gtin,
-        "lot": scan.lot,
-        "serial": scan.serial,
-        "scanned_at": scan.scanned_at,
-        "user_agent": scan.user_agent,
-        "locale": scan.locale,
-    }
+    return NewScan(new_id(), key.gtin, lot, key.serial, user_agent[:300], locale[:8], utcnow())
 
 
 class ScanWriter:
@@ -94,12 +104,12 @@ class ScanWriter:
 
     def __init__(self, factory: Callable[[], Session]) -> None:
         self.factory = factory
-        self._queue: queue.SimpleQueue[tuple[Scan, Future[None]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[NewScan, Future[None]]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_write = 0.0
 
-    def submit(self, scan: Scan) -> Future[None]:
+    def submit(self, scan: NewScan) -> Future[None]:
         """Queues a scan; the future is done once its group is committed (or failed)."""
         done: Future[None] = Future()
         self._queue.put((scan, done))
@@ -132,7 +142,7 @@ class ScanWriter:
             for _, done in batch:
                 done.set_result(None)
 
-    def _write(self, batch: list[Scan]) -> None:
+    def _write(self, batch: list[NewScan]) -> None:
         db = self.factory()
         try:
             if db.get_bind().dialect.name == "postgresql":
@@ -140,7 +150,7 @@ class ScanWriter:
                 # WAL flush on every group is not (the log is statistics, not a sale record).
                 db.execute(text("SET LOCAL synchronous_commit = off"))
             # Core, not the ORM's bulk insert: on PostgreSQL that one went row by row.
-            db.execute(insert(cast(Table, Scan.__table__)), [_row(scan) for scan in batch])
+            db.execute(insert(cast(Table, Scan.__table__)), [scan.row() for scan in batch])
             db.commit()
         except Exception:
             db.rollback()
@@ -204,7 +214,7 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 def copy_signs(
-    db: Session,
+    session: Callable[[], Session],
     key: ItemKey,
     *,
     far_km: float,
@@ -225,12 +235,14 @@ def copy_signs(
     places = (
         []
         if located < 2
-        else db.execute(
+        else session()
+        .execute(
             select(Scan.latitude, Scan.longitude, Scan.scanned_at)
             .where(Scan.gtin == key.gtin, Scan.serial == key.serial, Scan.latitude.is_not(None))
             .order_by(Scan.scanned_at.desc())
             .limit(MAX_PLACES)
-        ).all()
+        )
+        .all()
     )
     points = [(lat, lon) for lat, lon, _ in places if lat is not None and lon is not None]
     widest = 0.0

@@ -47,18 +47,20 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
         return None
 
 
-def recall_notice(db: Session, gtin: str, lot: str | None, cache: Any = None) -> Any:
+def recall_notice(
+    session: Callable[[], Session], gtin: str, lot: str | None, cache: Any = None
+) -> Any:
     """The live recall reaching this GTIN and lot, if the recall module knows one.
 
     Through the cache it is remembered for RECALL_SECONDS only: a new recall must reach the
-    passports of its lot within seconds.
+    passports of its lot within seconds. `session` is called on a miss only.
     """
     lookup = _optional("truyxuat.recall.service", "recall_notice")
     if lookup is None:
         return None
     found = cache.get(("recall", gtin, lot)) if cache else None
     if found is None:
-        found = (lookup(db, gtin, lot),)
+        found = (lookup(session(), gtin, lot),)
         if cache:
             cache.put(("recall", gtin, lot), found, seconds=RECALL_SECONDS)
     return found[0]
@@ -72,13 +74,15 @@ def proof_bundle(db: Session, event_hash: str | None) -> Any:
     return lookup(db, event_hash) if lookup else None
 
 
-def cached_bundle(db: Session, event_hash: str | None, cache: Any) -> Any:
+def cached_bundle(session: Callable[[], Session], event_hash: str | None, cache: Any) -> Any:
     """`proof_bundle` through the passport cache (a checkpoint is minutes apart anyway)."""
-    if not cache or not event_hash:
-        return proof_bundle(db, event_hash)
+    if not event_hash:
+        return None
+    if not cache:
+        return proof_bundle(session(), event_hash)
     found = cache.get(("bundle", event_hash))
     if found is None:
-        bundle = proof_bundle(db, event_hash)
+        bundle = proof_bundle(session(), event_hash)
         # Not in a checkpoint yet: asked again a few seconds later, so the badge shows soon
         # after the next checkpoint without every scan of the lot searching the log meanwhile.
         found = (bundle,)
