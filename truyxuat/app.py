@@ -199,7 +199,7 @@ def _bound_thread_pool(app: FastAPI) -> None:
             async with inner(application) as state:
                 yield state
         finally:
-            app.state.item_reader.close()
+            await app.state.item_reader.aclose()
 
     app.router.lifespan_context = lifespan
 

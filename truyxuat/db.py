@@ -82,6 +82,9 @@ def new_id() -> uuid.UUID:
 
 # Execution option of a session's connection: this transaction only reads (see make_engine).
 READ_ONLY = "truyxuat_read_only"
+# Execution option of a write whose commit need not wait for the disk (the scan log): on
+# SQLite it survives a crash of the process, not one of the machine (see make_engine).
+NO_FLUSH = "truyxuat_no_flush"
 
 
 # Connections per process, for plain routes (a thread pool of THREADS threads, set by the
@@ -127,10 +130,15 @@ def make_engine(
             # whereas this one waits (busy_timeout) its turn. A transaction that promises to
             # only read (execution option READ_ONLY, e.g. the public resolver) stays deferred
             # so readers run side by side instead of queueing for the write lock.
-            if conn.get_execution_options().get(READ_ONLY):
+            options = conn.get_execution_options()
+            if options.get(READ_ONLY):
                 conn.exec_driver_sql("BEGIN")
-            else:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            # Whether a commit waits for the disk is the connection's setting (and cannot
+            # change inside a transaction): each write sets its own before it begins.
+            flush = "NORMAL" if options.get(NO_FLUSH) else "FULL"
+            conn.exec_driver_sql(f"PRAGMA synchronous = {flush}")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)

@@ -2,24 +2,25 @@
 
 It is the passport's one database read once the product and its lot are cached, and going
 through the ORM's session, connection and result machinery cost ten times the read itself
-(about 600 µs against 50 µs on SQLite). So this one statement is compiled by SQLAlchemy once
-per dialect, with its columns' own result processors, and run on the driver's cursor.
+(about 600 µs against 50 µs on SQLite): it runs on the driver's cursor (`truyxuat.driver`).
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, bindparam, func, select, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 
+from truyxuat.driver import DriverStatement
 from truyxuat.resolver.linkset import ItemKey
 from truyxuat.resolver.models import Scan
 from truyxuat.stamps.models import Stamp, StampState
@@ -74,40 +75,21 @@ _STAMP_AND_SCANS = (
 )
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    order: tuple[str, ...] | None  # bind names in order, for a positional paramstyle
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-
-@functools.cache
-def _compiled(dialect: Dialect) -> _Compiled:
-    compiled = _STAMP_AND_SCANS.compile(dialect=dialect)
-    processors = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None)
-        for column in _STAMP_AND_SCANS.selected_columns
-    )
-    order = tuple(compiled.positiontup) if compiled.positiontup else None
-    return _Compiled(str(compiled), order, processors)
+_READ = DriverStatement(
+    _STAMP_AND_SCANS, {"gtin": Stamp.__table__.c.gtin.type, "serial": Stamp.__table__.c.serial.type}
+)
 
 
 def _execute(dialect: Dialect, dbapi_connection: Any, key: ItemKey) -> ItemRead:
-    compiled = _compiled(dialect)
-    values = {"gtin": key.gtin, "serial": key.serial}
-    params: Any = [values[name] for name in compiled.order] if compiled.order else values
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(compiled.sql, params)
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    return _item(
+        _READ.fetch_one(dialect, dbapi_connection, {"gtin": key.gtin, "serial": key.serial})
+    )
+
+
+def _item(row: tuple[Any, ...] | None) -> ItemRead:
     if row is None:
         return ItemRead(None, None)
-    lot, state, activated_at, has_pin, count, first_at, located = (
-        value if process is None else process(value)
-        for value, process in zip(row, compiled.processors, strict=True)
-    )
+    lot, state, activated_at, has_pin, count, first_at, located = row
     return ItemRead(
         StampSeen(lot, state, activated_at, bool(has_pin)),
         (int(count or 0), first_at, int(located or 0)),
@@ -123,14 +105,20 @@ def read_in(db: Session, key: ItemKey) -> ItemRead:
 
 
 class ItemReader:
-    """Reads items on a connection of an engine of its own, or through sessions.
+    """Reads items on connections of its own, or through sessions.
 
-    The engine is the resolver's (see `truyxuat.db.reader_engine`): the reader keeps one of
-    its connections (taking it from the pool and back on every scan cost as much as the read)
-    and a database that dropped it (a restart) costs one retry on a new one. Over sessions
-    instead (an app given its session factory, as the tests give theirs), the read runs in
-    the session's transaction.
+    On SQLite the reader keeps one connection of the resolver's engine (`truyxuat.db.
+    reader_engine`; taking it from the pool and back on every scan cost as much as the
+    read). On PostgreSQL it reads on a few asynchronous psycopg connections of its own, in
+    autocommit, so that the worker's loop serves other requests while the database answers
+    (a round trip blocked the loop for about a third of a passport). A database that dropped
+    a connection (a restart) costs one retry on a new one. Over sessions instead (an app
+    given its session factory, as the tests give theirs), the read runs in the session's
+    transaction.
     """
+
+    # Reads in flight at once on PostgreSQL (each on a connection of its own).
+    CONNECTIONS = 2
 
     def __init__(
         self, engine: Engine | None = None, sessions: Callable[[], Session] | None = None
@@ -140,12 +128,58 @@ class ItemReader:
         self.engine = engine
         self.sessions = sessions
         self._connection: PoolProxiedConnection | None = None
-        # The loop of each worker reads through it; a lock keeps any other thread off the
-        # connection meanwhile (uncontended, it costs nothing).
+        # Any thread may call `read_now`; a lock keeps the others off the kept connection
+        # meanwhile (uncontended, it costs nothing).
         self._lock = threading.Lock()
+        self._conninfo: str | None = None
+        if engine is not None and engine.dialect.name == "postgresql":
+            self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+                hide_password=False
+            )
+        self._idle: list[psycopg.AsyncConnection[Any]] = []
+        self._turns: asyncio.Semaphore | None = None
+        self._closing: set[Any] = set()  # closes in flight, held until done
 
-    def read(self, key: ItemKey) -> ItemRead:
-        """The item's stamp (None if never issued) and its scan counts."""
+    async def read(self, key: ItemKey) -> ItemRead:
+        """The item's stamp (None if never issued) and its scan counts, from the loop."""
+        if self._conninfo is None or not key.serial:
+            return self.read_now(key)
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.CONNECTIONS)
+        async with self._turns:
+            return await self._read_async(key)
+
+    async def _read_async(self, key: ItemKey) -> ItemRead:
+        assert self.engine is not None and self._conninfo is not None
+        compiled = _READ.compiled(self.engine.dialect)
+        params = compiled.params({"gtin": key.gtin, "serial": key.serial})
+        for attempt in (1, 2):
+            if self._idle:
+                connection = self._idle.pop()
+            else:
+                connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+            try:
+                async with connection.cursor() as cursor:
+                    await cursor.execute(compiled.sql, params)
+                    row = await cursor.fetchone()
+            except psycopg.OperationalError:
+                broken = connection.broken
+                await connection.close()
+                if attempt == 2 or not broken:
+                    raise
+                continue
+            except BaseException:
+                # Mid-read (a statement failed, or the client went away): not reused.
+                closing = asyncio.ensure_future(connection.close())
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
+                raise
+            self._idle.append(connection)
+            return _item(None if row is None else compiled.row(row))
+        raise AssertionError("unreachable")
+
+    def read_now(self, key: ItemKey) -> ItemRead:
+        """The item's stamp and scan counts, read at once (blocking the caller)."""
         if not key.serial:
             return ItemRead(None, None)
         if self.engine is None:
@@ -172,9 +206,11 @@ class ItemReader:
                     self._connection = None
         raise AssertionError("unreachable")
 
-    def close(self) -> None:
-        """Gives the kept connection back to its pool."""
+    async def aclose(self) -> None:
+        """Closes the reader's connections (the app is stopping)."""
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+        while self._idle:
+            await self._idle.pop().close()

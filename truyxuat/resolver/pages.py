@@ -253,13 +253,15 @@ async def resolve(request: Request) -> Response:
         return opened[0]
 
     try:
-        return _resolve(request, session, request.app.state.settings)
+        return await _resolve(request, session, request.app.state.settings)
     finally:
         for db in opened:
             db.close()
 
 
-def _resolve(request: Request, session: Callable[[], Session], settings: Settings) -> Response:
+async def _resolve(
+    request: Request, session: Callable[[], Session], settings: Settings
+) -> Response:
     key, compressed_dates, compressed = read_path(_raw_path(request))
     qualifiers = _dates(request, compressed_dates)
     locale = negotiate(request)
@@ -302,7 +304,7 @@ def _resolve(request: Request, session: Callable[[], Session], settings: Setting
             return RedirectResponse(
                 _pass_query(target.href, request), status_code=307, headers=headers
             )
-    return passport_page(request, session, settings, key, qualifiers, locale, headers, cache)
+    return await passport_page(request, session, settings, key, qualifiers, locale, headers, cache)
 
 
 def _pass_query(href: str, request: Request) -> str:
@@ -555,7 +557,7 @@ def passport_html(
     return "".join(holes[part] if i % 2 else part for i, part in enumerate(segments))
 
 
-def passport_page(
+async def passport_page(
     request: Request,
     session: Callable[[], Session],
     settings: Settings,
@@ -573,7 +575,7 @@ def passport_page(
     scan = None
     if request.method == "GET":
         scan = scans.new(key, key.lot, request.headers.get("user-agent", ""), locale)
-    item: ItemRead = request.app.state.item_reader.read(key)
+    item: ItemRead = await request.app.state.item_reader.read(key)
     context = _view(
         session, settings, key, qualifiers, scan=scan, cache=cache, locale=locale, item=item
     )
