@@ -52,34 +52,63 @@ def _say(locale: str, message: str, **params: Any) -> str:
     return str(escape(translate(locale, message, **params)))
 
 
-def _check(facts: ItemFacts) -> str:
-    locale, key, stamp = facts.locale, facts.key, facts.stamp
+# Where the scan's id goes in a summary kept by `_summary`.
+_SCAN_MARK = "\x00scan\x00"
 
+
+def _check(facts: ItemFacts) -> str:
+    warnings = tuple((w.kind, w.message, tuple(sorted(w.params.items()))) for w in facts.warnings)
+    first_day = facts.first_scan.strftime("%d/%m/%Y") if facts.first_scan else None
+    with_scan = facts.scan_id is not None and bool(facts.key.serial)
+    html = _summary(
+        facts.locale,
+        bool(facts.key.serial),
+        facts.stamp,
+        warnings,
+        facts.scans,
+        first_day,
+        with_scan,
+    )
+    return html.replace(_SCAN_MARK, str(escape(facts.scan_id))) if with_scan else html
+
+
+# Items of a lot scanned on one day mostly share their summary but for the scan's id (held
+# out): it is built once per language and such facts, not on every scan.
+@functools.lru_cache(maxsize=4096)
+def _summary(
+    locale: str,
+    serialized: bool,
+    stamp: StampSeen | None,
+    warnings: tuple[tuple[str, str, tuple[tuple[str, Any], ...]], ...],
+    scans: int,
+    first_day: str | None,
+    with_scan: bool,
+) -> str:
     def s(message: str) -> str:
         return _said(locale, message)
 
     warning = s(N_("Warning"))
     parts = [
         '<section class="pp-card pp-check',
-        " pp-bad" if facts.warnings else "",
+        " pp-bad" if warnings else "",
         '" id="authenticity-summary" aria-live="polite" data-warning-title="⚠ ',
         warning,
         '">\n',
     ]
-    if facts.warnings:
+    if warnings:
         parts += [f"  <h2>⚠ {warning}</h2>\n", '  <ul class="pp-warnings">\n    ']
         parts += [
-            f'<li data-warning="{escape(w.kind)}">{_say(locale, w.message, **w.params)}</li>'
-            for w in facts.warnings
+            f'<li data-warning="{escape(kind)}">{_say(locale, message, **dict(params))}</li>'
+            for kind, message, params in warnings
         ]
         parts.append("\n  </ul>\n")
-    elif key.serial and stamp:
+    elif serialized and stamp:
         parts.append(f"  <h2>✓ {s(N_('This code is genuine and active'))}</h2>\n")
     else:
         parts.append(f"  <h2>{s(N_('Product information'))}</h2>\n")
     parts.append('  <ul class="pp-warnings" id="scan-warnings" hidden></ul>\n')
     parts.append('  <dl class="pp-facts">\n')
-    if key.serial:
+    if serialized:
         exists = s(N_("Yes")) if stamp else s(N_("No"))
         parts.append(f'    <dt>{s(N_("Code exists"))}</dt><dd data-fact="exists">{exists}</dd>\n')
         if stamp:
@@ -91,23 +120,18 @@ def _check(facts: ItemFacts) -> str:
             parts.append(
                 f'    <dt>{s(N_("Activated"))}</dt><dd data-fact="activated">{activated}</dd>\n'
             )
-    if facts.scans and facts.first_scan is not None:
-        scanned = _say(
-            locale,
-            N_("{count} times since {date}"),
-            count=facts.scans,
-            date=facts.first_scan.strftime("%d/%m/%Y"),
-        )
+    if scans and first_day is not None:
+        scanned = _say(locale, N_("{count} times since {date}"), count=scans, date=first_day)
     else:
         scanned = s(N_("Never scanned before"))
     parts.append(f"    <dt>{s(N_('Scans'))}</dt>\n")
     parts.append(f'    <dd data-fact="scans">{scanned}</dd>\n  </dl>\n')
     # Only a serialized stamp can be caught being copied by the places of its scans.
-    if facts.scan_id is not None and key.serial:
+    if with_scan:
         parts.append(
             '  <p class="pp-consent">\n'
             '    <button type="button" class="pp-button pp-secondary" id="share-place" '
-            f'data-scan="{escape(facts.scan_id)}" '
+            f'data-scan="{_SCAN_MARK}" '
             f'data-done="{s(N_("Thank you: your approximate area was recorded."))}" '
             f'data-denied="{s(N_("Location was not shared."))}">'
             + s(N_("Share my approximate area (about 10 km) to help detect copied stamps"))
