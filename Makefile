@@ -51,7 +51,7 @@ run: install
 test: install-test
 	$(BIN)/ruff check truyxuat tests bench migrations
 	$(BIN)/mypy truyxuat
-	TRUYXUAT_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q -p no:cacheprovider
+	TRUYXUAT_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15
 
 bench: install-test
 	$(BIN)/python -m bench
