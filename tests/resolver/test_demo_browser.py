@@ -35,6 +35,7 @@ class Demo:
     lots: list[str]
     stamps: list[str]
     database_url: str
+    items: list[str]
 
 
 @pytest.fixture(scope="module", params=STORES)
@@ -74,8 +75,9 @@ def demo(
         engine.dispose()
         assert has_area and lots
         stamps = [f"/01/{run.gtin}/10/{run.lot}/21/{run.serials[0]}" for run in DEMO_STAMPS]
+        items = [run.path(serial) for run in DEMO_STAMPS for serial in run.serials]
         with serving(settings, base):
-            yield Demo(base, lots, stamps, url)
+            yield Demo(base, lots, stamps, url, items)
 
 
 def _phone(chromium: Any, locale: str) -> Any:
@@ -175,3 +177,20 @@ def test_a_served_stamp_counts_its_scans_across_a_database_restart(demo: Demo) -
         engine.dispose()
         assert dropped
     assert _scanned_again(demo, path, second) > second
+
+
+def test_many_first_scans_at_once_are_all_answered(demo: Demo) -> None:
+    """Items never resolved before, scanned together: each one's linkset is not cached, so
+    each resolution opens a session of the loop's engine (two connections) as well as
+    reading its item. None may hold a connection while it waits for its read, or the others
+    block the loop waiting for one (every scan then failed after the pool's 30 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def scan(path: str) -> int:
+        headers = {"Accept": "text/html", "Accept-Language": "zh"}
+        return httpx.get(demo.url + path, headers=headers, timeout=20).status_code
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(48) as pool:
+        assert set(pool.map(scan, demo.items[:48])) == {200}
+    assert time.monotonic() - started < 20

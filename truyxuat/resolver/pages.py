@@ -265,6 +265,13 @@ async def _resolve(
     key, compressed_dates, compressed = read_path(_raw_path(request))
     qualifiers = _dates(request, compressed_dates)
     locale = negotiate(request)
+    link_type = request.query_params.get("linkType")
+    # The item is read before any session is opened: a session held across this wait would
+    # let other scans take the loop engine's connections meanwhile, and a scan waiting for
+    # one blocks the loop, so the holder could never give it back.
+    item = None
+    if key.serial and _wants_page(request, link_type):
+        item = await request.app.state.item_reader.read(key)
     cache = service.cache_of(request.app.state, settings)
     links = cache.get(("links", key, locale))
     if links is None:
@@ -279,7 +286,6 @@ async def _resolve(
     if compressed:
         header = f'<{key.uri()}>; rel="owl:sameAs", ' + header
     headers = {**CORS, "Link": header, "Vary": "Accept, Accept-Language"}
-    link_type = request.query_params.get("linkType")
     if link_type == "all" or (link_type is None and _wants_linkset(request)):
         media_type = LINKSET_JSON
         if "application/ld+json" in request.headers.get("accept", ""):
@@ -304,7 +310,16 @@ async def _resolve(
             return RedirectResponse(
                 _pass_query(target.href, request), status_code=307, headers=headers
             )
-    return await passport_page(request, session, settings, key, qualifiers, locale, headers, cache)
+    return passport_page(
+        request, session, settings, key, qualifiers, locale, headers, cache, item=item
+    )
+
+
+def _wants_page(request: Request, link_type: str | None) -> bool:
+    """Whether the answer is the passport page (not the linkset or a redirect to a link)."""
+    if link_type is None:
+        return not _wants_linkset(request)
+    return link_type_uri(link_type) in (GS1_VOC + "pip", GS1_VOC + "defaultLink")
 
 
 def _pass_query(href: str, request: Request) -> str:
@@ -557,7 +572,7 @@ def passport_html(
     return "".join(holes[part] if i % 2 else part for i, part in enumerate(segments))
 
 
-async def passport_page(
+def passport_page(
     request: Request,
     session: Callable[[], Session],
     settings: Settings,
@@ -566,6 +581,8 @@ async def passport_page(
     locale: str,
     headers: dict[str, str],
     cache: service.TTLCache | None = None,
+    *,
+    item: ItemRead | None = None,
 ) -> Response:
     """The passport; a never-issued serial answers 404 with its warning (not a 200 error).
 
@@ -575,7 +592,8 @@ async def passport_page(
     scan = None
     if request.method == "GET":
         scan = scans.new(key, key.lot, request.headers.get("user-agent", ""), locale)
-    item: ItemRead = await request.app.state.item_reader.read(key)
+    if item is None:
+        item = request.app.state.item_reader.read_now(key)
     context = _view(
         session, settings, key, qualifiers, scan=scan, cache=cache, locale=locale, item=item
     )
