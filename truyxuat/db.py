@@ -136,8 +136,11 @@ def make_engine(
                 return
             # Whether a commit waits for the disk is the connection's setting (and cannot
             # change inside a transaction): each write sets its own before it begins.
+            # The connection remembers its level, so only a change costs a statement.
             flush = "NORMAL" if options.get(NO_FLUSH) else "FULL"
-            conn.exec_driver_sql(f"PRAGMA synchronous = {flush}")
+            if conn.info.get("synchronous") != flush:
+                conn.exec_driver_sql(f"PRAGMA synchronous = {flush}")
+                conn.info["synchronous"] = flush
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

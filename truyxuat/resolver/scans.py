@@ -53,6 +53,10 @@ class CopySign:
     since: datetime | None = None
 
 
+# The scan log's columns a new scan fills (the rest are the place, given later).
+_SCAN_COLUMNS = ("id", "gtin", "lot", "serial", "scanned_at", "user_agent", "locale")
+
+
 @dataclass(slots=True)
 class NewScan:
     """A scan about to be logged: a plain record, not an ORM object (one on every scan cost
@@ -68,22 +72,13 @@ class NewScan:
 
     def row(self) -> dict[str, Any]:
         """The scan's row in the scan log."""
-        return {
-            "id": self.id,
-            "gtin": self.gtin,
-            "lot": self.lot,
-            "serial": self.serial,
-            "scanned_at": self.scanned_at,
-            "user_agent": self.user_agent,
-            "locale": self.locale,
-        }
+        return {name: getattr(self, name) for name in _SCAN_COLUMNS}
 
     def entity(self) -> Scan:
         """The scan as an ORM object, for a session to add (the demo's history, tests)."""
         return Scan(**self.row())
 
 
-_SCAN_COLUMNS = ("id", "gtin", "lot", "serial", "scanned_at", "user_agent", "locale")
 # Written on the driver's cursor (`truyxuat.driver`): through the session and Core, the
 # group's insert cost the worker's loop a fifth of every scan.
 _INSERT = DriverStatement(
