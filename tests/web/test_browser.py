@@ -138,7 +138,8 @@ def test_producer_applies_for_growing_area_and_authority_approves_it(
     context = chromium.new_context(
         viewport=viewport, locale="vi-VN", is_mobile=viewport["width"] < 600, has_touch=True
     )
-    context.set_default_timeout(10_000)
+    # With the suite on both cores a page can wait on a busy machine: generous, not flaky.
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         # A registry page sends an anonymous visitor to the login form.
